@@ -1,0 +1,73 @@
+"""Per-frame result types shared by every pipeline, the tracker and the ROS message layer."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Person:
+    """One detected person. All coordinates are pixels of the input image."""
+
+    bbox: np.ndarray  # [4] x1, y1, x2, y2
+    score: float
+    keypoints: np.ndarray  # [K, 2] x, y
+    keypoint_scores: np.ndarray  # [K] in [0, 1]
+    #: [K] visibility probability, NaN where the model has none.
+    visibility: np.ndarray | None = None
+    #: [K] probability that the keypoint is inside the image (BlazePose), where given.
+    presence: np.ndarray | None = None
+    #: [K, 3] metric landmarks (metres, hip-centred) where the model gives them.
+    world_keypoints: np.ndarray | None = None
+    #: [K] depth relative to the hips, in pixels (BlazePose's z), where given.
+    keypoint_z: np.ndarray | None = None
+    track_id: int = -1
+    segmentation: np.ndarray | None = None  # [H, W] float32 probability, image sized
+
+    def to_dict(self) -> dict:
+        out = {
+            "bbox": [round(float(v), 2) for v in self.bbox],
+            "score": round(float(self.score), 4),
+            "keypoints": [[round(float(x), 2), round(float(y), 2)] for x, y in self.keypoints],
+            "keypoint_scores": [round(float(s), 4) for s in self.keypoint_scores],
+            "track_id": int(self.track_id),
+        }
+        if self.visibility is not None:
+            out["visibility"] = [None if np.isnan(v) else round(float(v), 4)
+                                 for v in self.visibility]
+        if self.presence is not None:
+            out["presence"] = [round(float(v), 4) for v in self.presence]
+        if self.world_keypoints is not None:
+            out["world_keypoints"] = np.round(self.world_keypoints, 4).tolist()
+        return out
+
+
+@dataclass
+class FrameResult:
+    """Everything one pipeline found in one frame."""
+
+    stamp: float  # seconds
+    image_size: tuple[int, int]  # (width, height)
+    topology: str
+    people: list[Person] = field(default_factory=list)
+    #: milliseconds per stage, e.g. {"preprocess": 0.4, "model:blazepose-landmark-full": 9.7}
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "stamp": self.stamp,
+            "image_size": list(self.image_size),
+            "topology": self.topology,
+            "people": [p.to_dict() for p in self.people],
+            "timings_ms": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+def bbox_of_keypoints(keypoints: np.ndarray, scores: np.ndarray, min_score: float = 0.0,
+                      scale: float = 1.0) -> np.ndarray:
+    """Tight (optionally scaled about its centre) box around the keypoints above `min_score`."""
+    pts = keypoints[scores > min_score] if np.any(scores > min_score) else keypoints
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    centre, half = (lo + hi) / 2, (hi - lo) / 2 * scale
+    return np.concatenate([centre - half, centre + half]).astype(np.float32)

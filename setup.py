@@ -1,0 +1,28 @@
+"""Core install without ROS: `pip install -e ".[test]"`. The ROS 2 build uses CMakeLists.txt."""
+from setuptools import find_packages, setup
+
+setup(
+    name="pose_estimation_ros",
+    version="0.1.0",
+    description="Real-time human pose estimation for ROS 2 (BlazePose, RTMPose, MoveNet) "
+                "on ONNX Runtime",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["pose_estimation_ros", "pose_estimation_ros.*"]),
+    install_requires=[
+        "numpy>=1.21",
+        "opencv-python-headless>=4.5,<5",  # OpenCV 5 warps move BlazePose landmarks ~1.3 px
+        "onnxruntime>=1.14",
+        "onnx>=1.12",
+        "tflite>=2.10",
+        "scipy>=1.8",
+        "pycocotools>=2.0.6",
+        "tqdm>=4.60",
+        "scikit-image>=0.19",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "ai-edge-litert>=1.0", "rosbags>=0.9.19", "catkin_pkg>=0.5"],
+    },
+    entry_points={"console_scripts": ["pose-estimation-ros=pose_estimation_ros.cli:main"]},
+    data_files=[("share/pose_estimation_ros", ["package.xml"])],
+)

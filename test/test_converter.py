@@ -1,0 +1,72 @@
+"""The project's TFLite→ONNX conversion against LiteRT, the models' own runtime."""
+import numpy as np
+import pytest
+
+from conftest import needs_shared
+from pose_estimation_ros import model_store
+from pose_estimation_ros.blazepose import _to_tensor
+from pose_estimation_ros.blazepose_decode import ANCHORS
+from pose_estimation_ros.crop import warp_crop, whole_image_rect
+from pose_estimation_ros.imaging import read_image
+from pose_estimation_ros.model_specs import get_spec
+from pose_estimation_ros.runtime import open_model
+from pose_estimation_ros.timing import StageTimer
+
+litert = pytest.importorskip("ai_edge_litert.interpreter",
+                             reason="ai-edge-litert (LiteRT) is needed as the reference")
+pytestmark = needs_shared
+
+
+def _litert(model_id):
+    spec = get_spec(model_id)
+    interp = litert.Interpreter(str(model_store.find_file(spec.convert_from)))
+    interp.allocate_tensors()
+
+    def run(x):
+        interp.set_tensor(interp.get_input_details()[0]["index"], x)
+        interp.invoke()
+        return {d["name"]: interp.get_tensor(d["index"]) for d in interp.get_output_details()}
+    return run
+
+
+def test_anchor_count_matches_the_detector_output():
+    assert ANCHORS.shape == (2254, 2)
+
+
+def test_detector_boxes_match_litert(coco_images):
+    onnx, ref = open_model("blazepose-detector"), _litert("blazepose-detector")
+    spec = onnx.spec
+    for path in coco_images:
+        image = read_image(path)
+        rect = whole_image_rect(image.shape[1], image.shape[0])
+        x = _to_tensor(warp_crop(image, rect, 224, 224, "zero"), spec.mean, spec.std)
+        boxes, logits = onnx.run(x)
+        expected = ref(x)
+        # Box and keypoint offsets are in detector-input pixels (scale 224).
+        confident = expected["Identity_1"][0, :, 0] > 0  # score > 0.5
+        assert confident.any()
+        diff = np.abs(boxes[0][confident] - expected["Identity"][0][confident]).max()
+        assert diff <= 0.05, f"{path.name}: detector boxes differ by {diff:.4f} px"
+        assert np.abs(logits - expected["Identity_1"]).max() < 0.05
+
+
+@pytest.mark.parametrize("variant", ["lite", "full", "heavy"])
+def test_landmarks_match_litert(variant, coco_images, blazepose_static):
+    model_id = f"blazepose-landmark-{variant}"
+    onnx, ref = open_model(model_id), _litert(model_id)
+    pipeline = blazepose_static
+    for path in coco_images:
+        image = read_image(path)
+        rect = pipeline.detect(image, StageTimer())
+        assert rect is not None
+        x = _to_tensor(warp_crop(image, rect, 256, 256, "replicate"), onnx.spec.mean,
+                       onnx.spec.std)
+        raw, flag, seg, heatmap, world = onnx.run(x)
+        expected = ref(x)
+        lm = raw.reshape(39, 5)[:, :2]
+        lm_ref = expected["Identity"].reshape(39, 5)[:, :2]
+        diff = np.abs(lm - lm_ref).max()
+        assert diff <= 0.05, f"{variant} {path.name}: landmarks differ by {diff:.4f} px"
+        assert abs(flag.item() - expected["Identity_1"].item()) < 1e-3
+        assert np.abs(heatmap - expected["Identity_3"]).max() < 0.05
+        assert np.abs(world - expected["Identity_4"]).max() < 1e-3

