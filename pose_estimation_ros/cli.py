@@ -1,0 +1,237 @@
+"""Command line: `python -m pose_estimation_ros` / `pose-estimation-ros`."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from . import model_store
+from .draw import draw_result
+from .imaging import ImageError, VideoReader, iter_inputs, is_video, to_bgr8
+from .model_specs import MODELS
+from .pipelines import DEFAULT_PIPELINE, PIPELINES, PipelineOptions, box_runner, create_pipeline
+from .runtime import PROVIDERS, RuntimeOptions
+from .timing import median_table, model_ms
+
+log = logging.getLogger("pose_estimation_ros")
+
+
+def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pipeline", default=DEFAULT_PIPELINE, choices=PIPELINES)
+    p.add_argument("--variant", default="full", choices=("lite", "full", "heavy"),
+                   help="BlazePose landmark model (default: full)")
+    p.add_argument("--provider", default="cpu", choices=sorted(PROVIDERS),
+                   help="onnxruntime execution provider; falls back to cpu with a warning")
+    p.add_argument("--threads", type=int, default=0,
+                   help="onnxruntime intra-op threads (0: one per physical core)")
+
+
+def _pipeline(args, static: bool = False):
+    return create_pipeline(PipelineOptions(
+        pipeline=args.pipeline, variant=args.variant, static_image_mode=static,
+        runtime=RuntimeOptions(provider=args.provider, threads=args.threads)))
+
+
+def _models_for(args) -> list[str]:
+    if args.pipeline == "blazepose":
+        return ["blazepose-detector", f"blazepose-landmark-{args.variant}"]
+    return []
+
+
+def cmd_run(args) -> int:
+    source = Path(args.input)
+    out_dir = Path(args.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    video = is_video(source)
+    pipeline = _pipeline(args, static=not video)
+    writer = None
+    frames = iter_inputs(source)
+    if video:
+        reader = VideoReader(source)
+        frames = iter(reader)
+        if not args.no_progress:
+            from tqdm import tqdm
+
+            frames = tqdm(frames, total=reader.frame_count, unit="frame", desc=source.name)
+    count = people = 0
+    start = time.perf_counter()
+    jsonl_path = out_dir / "keypoints.jsonl"
+    with open(jsonl_path, "w") as jsonl:
+        for frame in frames:
+            result = pipeline.process(frame.image, frame.stamp)
+            count += 1
+            people += len(result.people)
+            jsonl.write(json.dumps({"frame": frame.name, **result.to_dict()}) + "\n")
+            annotated = draw_result(frame.image, result)
+            if video:
+                if writer is None:
+                    fps = reader.fps
+                    h, w = annotated.shape[:2]
+                    writer = cv2.VideoWriter(str(out_dir / "annotated.mp4"),
+                                             cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+                writer.write(annotated)
+            else:
+                cv2.imwrite(str(out_dir / f"annotated_{Path(frame.name).stem}.jpg"), annotated)
+    if writer is not None:
+        writer.release()
+    elapsed = time.perf_counter() - start
+    print(f"wrote {jsonl_path} and annotated {'video' if video else 'images'} to {out_dir}")
+    print(f"frames={count} people_per_frame={people / max(count, 1):.2f} "
+          f"fps={count / max(elapsed, 1e-9):.1f}")
+    return 0
+
+
+def _demo_image(path: str | None) -> tuple[np.ndarray, str]:
+    if path:
+        return next(iter_inputs(path)).image, path
+    from skimage import data
+
+    return to_bgr8(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)), \
+        "scikit-image data.astronaut() (NASA, public domain)"
+
+
+def cmd_demo(args) -> int:
+    for model_id in _models_for(args):
+        model_store.prepare(model_id)  # downloads only what is missing
+    image, name = _demo_image(args.input)
+    pipeline = _pipeline(args, static=True)
+    result = pipeline.process(image)
+    out_dir = Path(args.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out_dir / "demo_annotated.jpg"), draw_result(image, result))
+    (out_dir / "demo_keypoints.json").write_text(json.dumps(result.to_dict(), indent=1) + "\n")
+    providers = ", ".join(f"{m.spec.id} on {m.provider}" for m in pipeline.models)
+    print(f"input: {name}")
+    print(f"pipeline {args.pipeline}: {len(result.people)} person(s) found ({providers})")
+    print(f"annotated image: {out_dir / 'demo_annotated.jpg'}")
+    print(f"keypoints:       {out_dir / 'demo_keypoints.json'}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluation import evaluate
+
+    pipeline = _pipeline(args, static=True)
+    if args.gt_boxes:
+        run_boxes = box_runner(pipeline)
+
+        def predict(image, boxes):
+            return run_boxes(image, boxes)
+    else:
+        def predict(image, boxes):
+            return pipeline.process(image)
+    result = evaluate(args.coco, args.images, predict, progress=not args.no_progress)
+    print(f"pipeline={args.pipeline} variant={args.variant} "
+          f"boxes={'gt' if args.gt_boxes else 'detector'}")
+    print(result.line())
+    return 0
+
+
+def cmd_bench(args) -> int:
+    pipeline = _pipeline(args, static=False)
+    reader = VideoReader(args.video)
+    per_frame, totals, models = [], [], []
+    frames = iter(reader)
+    start_all = time.perf_counter()
+    for _ in range(args.frames):
+        t0 = time.perf_counter()
+        frame = next(frames, None)
+        if frame is None:
+            break
+        decode_ms = (time.perf_counter() - t0) * 1000.0
+        result = pipeline.process(frame.image, frame.stamp)
+        totals.append((time.perf_counter() - t0) * 1000.0)
+        per_frame.append({"decode": decode_ms, **result.timings})
+        models.append(model_ms(result.timings))
+    elapsed = time.perf_counter() - start_all
+    reader.close()
+    if not per_frame:
+        raise ImageError(f"{args.video}: no frame to benchmark")
+    print(f"{len(per_frame)} frames of {args.video}, pipeline {args.pipeline} "
+          f"({', '.join(f'{m.spec.id} on {m.provider}' for m in pipeline.models)})")
+    for stage, ms in median_table(per_frame).items():
+        ran = sum(stage in t for t in per_frame)
+        print(f"  {stage:<36} {ms:8.2f} ms  (median over the {ran} frames it ran)")
+    total, model = float(np.median(totals)), float(np.median(models))
+    print(f"fps={len(per_frame) / elapsed:.1f} model_ms={model:.2f} total_ms={total:.2f} "
+          f"overhead={total / model:.2f}")
+    return 0
+
+
+def cmd_models(args) -> int:
+    ids = args.ids or list(MODELS)
+    if args.action == "list":
+        for spec in (MODELS[i] for i in ids):
+            origin = spec.source.url or spec.source.package
+            built = f" (built from {spec.convert_from})" if spec.convert_from else ""
+            print(f"{spec.id:<28} {spec.file}{built}  source: {origin}  licence: {spec.licence}")
+        print(f"search path: {':'.join(str(p) for p in model_store.search_path())}")
+        return 0
+    if args.action == "verify":
+        rows = [model_store.verify(i) for i in ids]
+        for r in rows:
+            print(f"{r.model_id:<28} {r.status:<9} {r.path}  {r.detail}")
+        return 0 if all(r.status in ("ok", "unpinned") for r in rows) else 1
+    for model_id in ids:
+        print(f"{model_id:<28} ready: {model_store.prepare(model_id)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="pose-estimation-ros", description=__doc__)
+    ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="annotate an image, a folder of images or a video")
+    p.add_argument("input")
+    p.add_argument("--output", required=True, help="output folder")
+    p.add_argument("--no-progress", action="store_true")
+    _add_pipeline_args(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="run the default pipeline on a sample photo")
+    p.add_argument("input", nargs="?", help="an image (default: a bundled sample photo)")
+    p.add_argument("--output", default="pose_demo", help="output folder (default: pose_demo)")
+    _add_pipeline_args(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("eval", help="COCO OKS AP and PCK@0.2 on keypoint annotations")
+    p.add_argument("--coco", required=True, help="COCO-format keypoint annotation file")
+    p.add_argument("--images", required=True, help="folder the file names are relative to")
+    p.add_argument("--gt-boxes", action="store_true", help="crop the GT boxes, no detector")
+    p.add_argument("--no-progress", action="store_true")
+    _add_pipeline_args(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="per-stage timings on a video")
+    p.add_argument("video")
+    p.add_argument("--frames", type=int, default=300)
+    _add_pipeline_args(p)
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("models", help="list, verify (sha256) or prepare model files")
+    p.add_argument("action", choices=("list", "verify", "prepare"))
+    p.add_argument("ids", nargs="*", help="model ids (default: all)")
+    p.set_defaults(func=cmd_models)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (model_store.ModelError, ImageError, ValueError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Accuracy on COCO-format keypoint annotations: OKS AP (pycocotools) and PCK@0.2.
+
+Every head is mapped to COCO-17 through its topology table. PCK@0.2: a labelled keypoint is
+correct when it lies within 0.2 × the longer side of its person's GT box; each GT person is
+matched to the prediction with the highest OKS (unmatched people count as all wrong).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .imaging import read_image
+from .results import FrameResult
+from .topology import COCO17, get_topology, to_coco17
+
+
+@dataclass
+class EvalResult:
+    ap: float
+    ap50: float
+    pck: float
+    persons: int
+    images: int
+
+    def line(self) -> str:
+        return (f"AP={self.ap:.3f} AP50={self.ap50:.3f} PCK@0.2={self.pck:.3f} "
+                f"persons={self.persons} images={self.images}")
+
+
+def oks(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, area: float) -> float:
+    """Object keypoint similarity of one [17,2] prediction with one GT person."""
+    if not np.any(visible):
+        return 0.0
+    sigmas = np.asarray(COCO17.sigmas)
+    d2 = np.sum((pred - gt) ** 2, axis=1)
+    e = d2 / (2 * (2 * sigmas) ** 2 * (area + np.spacing(1)))
+    return float(np.mean(np.exp(-e[visible])))
+
+
+def _coco_keypoints(result: FrameResult):
+    topology = get_topology(result.topology)
+    for person in result.people:
+        kps, scores, have = to_coco17(topology, person.keypoints, person.keypoint_scores)
+        yield person, kps, scores, have
+
+
+def evaluate(annotations: str | Path, images_dir: str | Path, predict,
+             progress: bool = False) -> EvalResult:
+    """`predict(image, gt_boxes_xyxy)` → FrameResult for one image."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco = COCO(str(annotations))
+    image_ids = sorted(coco.getImgIds())
+    detections, correct, labelled, persons = [], 0, 0, 0
+    iterator = image_ids
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(image_ids, desc="eval", unit="img")
+    for image_id in iterator:
+        info = coco.loadImgs(image_id)[0]
+        image = read_image(Path(images_dir) / info["file_name"])
+        anns = [a for a in coco.loadAnns(coco.getAnnIds(imgIds=image_id, iscrowd=False))
+                if a.get("num_keypoints", 0) > 0]
+        boxes = np.array([[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2],
+                           a["bbox"][1] + a["bbox"][3]] for a in anns], np.float32).reshape(-1, 4)
+        result = predict(image, boxes)
+        preds = []
+        for person, kps, scores, have in _coco_keypoints(result):
+            flat = np.concatenate([kps, np.where(have, 1.0, 0.0)[:, None]], axis=1)
+            detections.append({"image_id": image_id, "category_id": 1,
+                               "keypoints": flat.ravel().round(3).tolist(),
+                               "score": float(person.score * np.mean(scores[have]))})
+            preds.append(kps)
+        for ann in anns:
+            gt = np.asarray(ann["keypoints"], np.float32).reshape(-1, 3)
+            visible = gt[:, 2] > 0
+            persons += 1
+            labelled += int(visible.sum())
+            if not preds:
+                continue
+            sims = [oks(p, gt[:, :2], visible, ann["area"]) for p in preds]
+            best = preds[int(np.argmax(sims))]
+            limit = 0.2 * max(ann["bbox"][2], ann["bbox"][3])
+            dist = np.linalg.norm(best - gt[:, :2], axis=1)
+            correct += int(np.sum(visible & (dist <= limit)))
+    ap = ap50 = 0.0
+    if detections:
+        with contextlib.redirect_stdout(io.StringIO()):
+            found = coco.loadRes(detections)
+            ev = COCOeval(coco, found, "keypoints")
+            ev.params.kpt_oks_sigmas = np.asarray(COCO17.sigmas)
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+        ap, ap50 = float(max(ev.stats[0], 0.0)), float(max(ev.stats[1], 0.0))
+    return EvalResult(ap, ap50, correct / max(labelled, 1), persons, len(image_ids))

@@ -1,0 +1,84 @@
+"""The command line end to end: eval, bench, run, demo, models."""
+import json
+import re
+
+import pytest
+
+from conftest import DATA, needs_shared
+from pose_estimation_ros.cli import main
+
+pytestmark = needs_shared
+VIDEO = str(DATA / "videos" / "mmaction2_test_video_structuralize.mp4")
+
+
+def _last_line(capsys) -> str:
+    return capsys.readouterr().out.strip().splitlines()[-1]
+
+
+def test_eval_gt_boxes_blazepose_full_reaches_pck_080(capsys):
+    code = main(["eval", "--coco", str(DATA / "coco17_eval_merged.json"),
+                 "--images", str(DATA / "mmpose_tests"), "--gt-boxes", "--no-progress"])
+    line = _last_line(capsys)
+    assert code == 0
+    m = re.fullmatch(r"AP=(0\.\d{3}|1\.000) AP50=(0\.\d{3}|1\.000) PCK@0\.2=(0\.\d{3}|1\.000) "
+                     r"persons=21 images=10", line)
+    assert m, line
+    assert float(m.group(3)) >= 0.80
+
+
+def test_bench_prints_stages_and_the_summary_line(capsys):
+    assert main(["bench", VIDEO, "--frames", "12"]) == 0
+    out = capsys.readouterr().out
+    assert "decode" in out and "model:blazepose-landmark-full" in out
+    last = out.strip().splitlines()[-1]
+    m = re.fullmatch(r"fps=([\d.]+) model_ms=([\d.]+) total_ms=([\d.]+) overhead=([\d.]+)", last)
+    assert m, last
+    assert float(m.group(3)) >= float(m.group(2)) > 0
+
+
+def test_run_on_a_video_writes_annotated_video_and_jsonl(tmp_path, capsys):
+    import cv2
+
+    from pose_estimation_ros.imaging import VideoReader
+
+    clip = tmp_path / "clip.mp4"
+    frames = [f.image for f, _ in zip(VideoReader(VIDEO), range(8))]
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30, (426, 240))
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    assert main(["run", str(clip), "--output", str(tmp_path / "out"), "--no-progress"]) == 0
+    lines = (tmp_path / "out" / "keypoints.jsonl").read_text().splitlines()
+    assert len(lines) == 8
+    record = json.loads(lines[3])
+    assert record["topology"] == "blazepose33" and len(record["people"][0]["keypoints"]) == 33
+    assert VideoReader(tmp_path / "out" / "annotated.mp4").frame_count == 8
+
+
+def test_run_on_an_image_and_demo(tmp_path, capsys):
+    image = DATA / "mmpose_tests" / "coco" / "000000000785.jpg"
+    assert main(["run", str(image), "--output", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "annotated_000000000785.jpg").is_file()
+    assert main(["demo", "--output", str(tmp_path / "d")]) == 0
+    out = capsys.readouterr().out
+    assert "1 person(s) found" in out and "demo_annotated.jpg" in out
+    assert json.loads((tmp_path / "d" / "demo_keypoints.json").read_text())["people"]
+
+
+def test_errors_are_reported_without_a_traceback(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"garbage" * 50)
+    assert main(["bench", str(bad)]) == 2
+    assert "cannot open video" in capsys.readouterr().err
+    monkeypatch.setenv("POSE_ESTIMATION_MODELS", str(tmp_path))
+    monkeypatch.setenv("POSE_ESTIMATION_CACHE", str(tmp_path / "cache"))
+    assert main(["bench", VIDEO, "--variant", "heavy"]) == 2
+    assert "models prepare" in capsys.readouterr().err
+
+
+def test_models_list_and_verify(capsys):
+    assert main(["models", "list"]) == 0
+    assert "blazepose-landmark-heavy" in capsys.readouterr().out
+    assert main(["models", "verify"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(" ok ") == 4
