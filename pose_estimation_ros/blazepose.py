@@ -84,9 +84,8 @@ class BlazePosePipeline:
         self.reset()
 
     def reset(self) -> None:
-        """Forget the tracked region (e.g. on a new video or a jump in time)."""
-        self._next_rect: RotatedRect | None = None
-        self._roi_filter.reset()
+        """Forget the tracked region and the detector-run count (e.g. on a new video)."""
+        self.reset_tracking()
         self.detector_runs = 0
 
     @property
@@ -154,7 +153,8 @@ class BlazePosePipeline:
         return result
 
     def reset_tracking(self) -> None:
-        self._next_rect = None
+        """Forget the tracked region: the next frame runs the detector."""
+        self._next_rect: RotatedRect | None = None
         self._roi_filter.reset()
 
     def to_person(self, lm: Landmarks, seg, rect: RotatedRect, w: int, h: int) -> Person:

@@ -1,6 +1,5 @@
 """BlazePose decoding and the detector-tracker pipeline on real weights and images."""
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest

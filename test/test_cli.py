@@ -2,8 +2,6 @@
 import json
 import re
 
-import pytest
-
 from conftest import DATA, needs_shared
 from pose_estimation_ros.cli import main
 

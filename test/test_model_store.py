@@ -26,7 +26,7 @@ def empty_store(tmp_path, monkeypatch):
 
 
 def test_search_path_is_env_folders_then_cache(empty_store, monkeypatch):
-    monkeypatch.setenv("POSE_ESTIMATION_MODELS", f"/a:/b")
+    monkeypatch.setenv("POSE_ESTIMATION_MODELS", "/a:/b")
     assert model_store.search_path() == [Path("/a"), Path("/b"), empty_store / "cache"]
 
 
