@@ -27,10 +27,6 @@ class RotatedRect:
         return cv2.boxPoints(((self.cx, self.cy), (self.width, self.height),
                               math.degrees(self.angle)))
 
-    def bbox(self) -> np.ndarray:
-        c = self.corners()
-        return np.concatenate([c.min(axis=0), c.max(axis=0)]).astype(np.float32)
-
 
 def normalize_radians(angle: float) -> float:
     """Wrap to [-pi, pi)."""

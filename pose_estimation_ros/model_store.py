@@ -22,7 +22,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .model_specs import MODELS, ModelSpec, get_spec
+from .model_specs import ModelSpec, get_spec
 
 log = logging.getLogger(__name__)
 FIX = "pose-estimation-ros models prepare"
@@ -245,7 +245,3 @@ def prepare(model_id: str) -> Path:
             return onnx
         return convert_model(spec, path)
     return resolve(model_id)
-
-
-def all_ids() -> list[str]:
-    return list(MODELS)

@@ -32,6 +32,6 @@ def model_ms(timings: dict[str, float]) -> float:
 
 
 def median_table(per_frame: list[dict[str, float]]) -> dict[str, float]:
-    """Median of each stage over the frames it appeared in, plus how often it ran."""
+    """Median of each stage over the frames it appeared in."""
     names = sorted({k for t in per_frame for k in t})
     return {k: float(np.median([t[k] for t in per_frame if k in t])) for k in names}
