@@ -16,6 +16,7 @@ import numpy as np
 from .blazepose_decode import Landmarks, decode_detections, decode_landmarks
 from .crop import RotatedRect, aligned_rect, crop_matrix, warp_crop, whole_image_rect
 from .imaging import to_bgr8
+from .preprocess import to_input
 from .results import FrameResult, Person, bbox_of_keypoints
 from .runtime import RuntimeOptions, open_model
 from .smoothing import OneEuroFilter, OneEuroParams
@@ -51,24 +52,6 @@ class BlazePoseConfig:
             raise ValueError(f"refine_kernel must be 0 or odd, not {self.refine_kernel}")
 
 
-def _to_tensor(crop_bgr: np.ndarray, mean: tuple, std: tuple) -> np.ndarray:
-    """[1,H,W,3] float32 RGB as value·scale + offset, the arithmetic of MediaPipe's convertTo.
-
-    Cropping happens on the BGR image and only the small crop is reordered to RGB, which is
-    cheaper than converting every full camera frame.
-    """
-    x = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2RGB).astype(np.float32)
-    scale = [1.0 / s for s in std]
-    offset = [-m / s for m, s in zip(mean, std)]
-    if len(set(scale)) == 1 and len(set(offset)) == 1:  # numpy is slow on a last axis of 3
-        x *= np.float32(scale[0])
-        if offset[0]:
-            x += np.float32(offset[0])
-    else:
-        x = cv2.add(cv2.multiply(x, (*scale, 0.0)), (*offset, 0.0))
-    return x[None]
-
-
 class BlazePosePipeline:
     """One person, 33 keypoints with visibility and presence, world landmarks."""
 
@@ -98,8 +81,7 @@ class BlazePosePipeline:
         letterbox = whole_image_rect(w, h)
         with timer.stage("preprocess"):
             size = spec.input_size
-            x = _to_tensor(warp_crop(bgr, letterbox, size[0], size[1], "zero"), spec.mean,
-                           spec.std)
+            x = to_input(warp_crop(bgr, letterbox, size[0], size[1], "zero")[None], spec)
         raw_boxes, raw_scores = self.detector.run(x)
         timer.add(f"model:{spec.id}", self.detector.last_ms)
         self.detector_runs += 1
@@ -116,8 +98,7 @@ class BlazePosePipeline:
         spec = self.landmarker.spec
         size = spec.input_size
         with timer.stage("preprocess"):
-            x = _to_tensor(warp_crop(bgr, rect, size[0], size[1], "replicate"), spec.mean,
-                           spec.std)
+            x = to_input(warp_crop(bgr, rect, size[0], size[1], "replicate")[None], spec)
         raw, flag, seg, heatmap, world = self.landmarker.run(x)
         timer.add(f"model:{spec.id}", self.landmarker.last_ms)
         with timer.stage("postprocess"):

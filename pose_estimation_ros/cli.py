@@ -15,33 +15,46 @@ from . import model_store
 from .draw import draw_result
 from .imaging import ImageError, VideoReader, iter_inputs, is_video, to_bgr8
 from .model_specs import MODELS
+from .detection import DETECTORS
+from .heads import HEADS
 from .pipelines import DEFAULT_PIPELINE, PIPELINES, PipelineOptions, box_runner, create_pipeline
 from .runtime import PROVIDERS, RuntimeOptions
-from .timing import median_table, model_ms
 
 log = logging.getLogger("pose_estimation_ros")
 
 
 def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pipeline", default=DEFAULT_PIPELINE, choices=PIPELINES)
+    p.add_argument("--pipeline", default=DEFAULT_PIPELINE, choices=PIPELINES,
+                   help="rtmpose = topdown with rtmdet-nano + rtmpose-s (default: %(default)s)")
     p.add_argument("--variant", default="full", choices=("lite", "full", "heavy"),
-                   help="BlazePose landmark model (default: full)")
+                   help="BlazePose landmark model of --pipeline blazepose (default: full)")
+    p.add_argument("--detector", default="rtmdet-nano", choices=DETECTORS,
+                   help="person detector of --pipeline topdown (default: %(default)s)")
+    p.add_argument("--pose", default="movenet-thunder", choices=sorted(HEADS),
+                   help="pose head of --pipeline topdown; model of --pipeline movenet "
+                        "(default: %(default)s)")
+    p.add_argument("--det-score", type=float, default=0.5,
+                   help="minimum person detector score (default: %(default)s)")
+    p.add_argument("--max-people", type=int, default=6, help="people per frame (top-down)")
+    p.add_argument("--min-person-score", type=float, default=0.2,
+                   help="MoveNet: minimum person score (default: %(default)s)")
     p.add_argument("--provider", default="cpu", choices=sorted(PROVIDERS),
                    help="onnxruntime execution provider; falls back to cpu with a warning")
     p.add_argument("--threads", type=int, default=0,
                    help="onnxruntime intra-op threads (0: one per physical core)")
 
 
-def _pipeline(args, static: bool = False):
-    return create_pipeline(PipelineOptions(
+def _options(args, static: bool = False) -> PipelineOptions:
+    return PipelineOptions(
         pipeline=args.pipeline, variant=args.variant, static_image_mode=static,
-        runtime=RuntimeOptions(provider=args.provider, threads=args.threads)))
+        detector=args.detector, pose=args.pose, det_score=args.det_score,
+        max_people=args.max_people, movenet_model=args.pose,
+        min_person_score=args.min_person_score,
+        runtime=RuntimeOptions(provider=args.provider, threads=args.threads))
 
 
-def _models_for(args) -> list[str]:
-    if args.pipeline == "blazepose":
-        return ["blazepose-detector", f"blazepose-landmark-{args.variant}"]
-    return []
+def _pipeline(args, static: bool = False):
+    return create_pipeline(_options(args, static))
 
 
 def cmd_run(args) -> int:
@@ -97,7 +110,7 @@ def _demo_image(path: str | None) -> tuple[np.ndarray, str]:
 
 
 def cmd_demo(args) -> int:
-    for model_id in _models_for(args):
+    for model_id in _options(args).model_ids():
         model_store.prepare(model_id)  # downloads only what is missing
     image, name = _demo_image(args.input)
     pipeline = _pipeline(args, static=True)
@@ -126,41 +139,36 @@ def cmd_eval(args) -> int:
     else:
         def predict(image, boxes):
             return pipeline.process(image)
-    result = evaluate(args.coco, args.images, predict, progress=not args.no_progress)
-    print(f"pipeline={args.pipeline} variant={args.variant} "
-          f"boxes={'gt' if args.gt_boxes else 'detector'}")
+    topology = pipeline.topology
+    joints = np.asarray(topology.to_coco17) >= 0
+    result = evaluate(args.coco, args.images, predict, progress=not args.no_progress,
+                      joints=joints)
+    models = "+".join(m.spec.id for m in pipeline.models)
+    print(f"pipeline={args.pipeline} models={models} "
+          f"boxes={'gt' if args.gt_boxes else 'detector'} joints={int(joints.sum())}/17")
     print(result.line())
     return 0
 
 
 def cmd_bench(args) -> int:
+    from .benchmark import batch_comparison, run_bench
+
     pipeline = _pipeline(args, static=False)
-    reader = VideoReader(args.video)
-    per_frame, totals, models = [], [], []
-    frames = iter(reader)
-    start_all = time.perf_counter()
-    for _ in range(args.frames):
-        t0 = time.perf_counter()
-        frame = next(frames, None)
-        if frame is None:
-            break
-        decode_ms = (time.perf_counter() - t0) * 1000.0
-        result = pipeline.process(frame.image, frame.stamp)
-        totals.append((time.perf_counter() - t0) * 1000.0)
-        per_frame.append({"decode": decode_ms, **result.timings})
-        models.append(model_ms(result.timings))
-    elapsed = time.perf_counter() - start_all
-    reader.close()
-    if not per_frame:
-        raise ImageError(f"{args.video}: no frame to benchmark")
-    print(f"{len(per_frame)} frames of {args.video}, pipeline {args.pipeline} "
+    head = getattr(pipeline, "head", None)
+    report = run_bench(pipeline, args.video, args.frames, keep_crowded=20 if head else 0)
+    print(f"{report.frames} frames of {args.video}, pipeline {args.pipeline} "
           f"({', '.join(f'{m.spec.id} on {m.provider}' for m in pipeline.models)})")
-    for stage, ms in median_table(per_frame).items():
-        ran = sum(stage in t for t in per_frame)
-        print(f"  {stage:<36} {ms:8.2f} ms  (median over the {ran} frames it ran)")
-    total, model = float(np.median(totals)), float(np.median(models))
-    print(f"fps={len(per_frame) / elapsed:.1f} model_ms={model:.2f} total_ms={total:.2f} "
-          f"overhead={total / model:.2f}")
+    for stage, ms in report.stages.items():
+        print(f"  {stage:<36} {ms:8.2f} ms  (median over the {report.stage_frames[stage]} "
+              "frames it ran)")
+    if head is not None and not head.batched:
+        print(f"pose head {head.model.spec.id}: fixed batch of 1, one call per person")
+    elif head is not None and report.crowded:
+        per_b, per_s, n = batch_comparison(head, report.crowded)
+        print(f"pose head {head.model.spec.id}, {len(report.crowded)} frames with {n} people: "
+              f"batched {per_b:.2f} ms/person, one call per person {per_s:.2f} ms/person "
+              f"(batched is {per_s / per_b:.2f}x)")
+    print(report.last_line())
     return 0
 
 
@@ -170,16 +178,16 @@ def cmd_models(args) -> int:
         for spec in (MODELS[i] for i in ids):
             origin = spec.source.url or spec.source.package
             built = f" (built from {spec.convert_from})" if spec.convert_from else ""
-            print(f"{spec.id:<28} {spec.file}{built}  source: {origin}  licence: {spec.licence}")
+            print(f"{spec.id:<31} {spec.file}{built}  source: {origin}  licence: {spec.licence}")
         print(f"search path: {':'.join(str(p) for p in model_store.search_path())}")
         return 0
     if args.action == "verify":
         rows = [model_store.verify(i) for i in ids]
         for r in rows:
-            print(f"{r.model_id:<28} {r.status:<9} {r.path}  {r.detail}")
+            print(f"{r.model_id:<31} {r.status:<9} {r.path}  {r.detail}")
         return 0 if all(r.status in ("ok", "unpinned") for r in rows) else 1
     for model_id in ids:
-        print(f"{model_id:<28} ready: {model_store.prepare(model_id)}")
+        print(f"{model_id:<31} ready: {model_store.prepare(model_id)}")
     return 0
 
 

@@ -48,14 +48,33 @@ def _coco_keypoints(result: FrameResult):
         yield person, kps, scores, have
 
 
+def _only_joints(dataset: dict, joints: np.ndarray) -> dict:
+    """A copy of a COCO keypoint dataset whose labels outside `joints` are removed."""
+    out = dict(dataset)
+    out["annotations"] = []
+    for ann in dataset["annotations"]:
+        kps = np.asarray(ann["keypoints"], np.float32).reshape(-1, 3)
+        kps[~joints] = 0
+        out["annotations"].append({**ann, "keypoints": kps.ravel().tolist(),
+                                   "num_keypoints": int(np.sum(kps[:, 2] > 0))})
+    return out
+
+
 def evaluate(annotations: str | Path, images_dir: str | Path, predict,
-             progress: bool = False) -> EvalResult:
-    """`predict(image, gt_boxes_xyxy)` → FrameResult for one image."""
+             progress: bool = False, joints: np.ndarray | None = None) -> EvalResult:
+    """`predict(image, gt_boxes_xyxy)` → FrameResult for one image.
+
+    `joints` ([17] bool) restricts the evaluation to the COCO joints a head has (MPII-16 heads
+    have no face joints): the others are removed from the ground truth. People left without
+    a labelled joint are not counted."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
     with contextlib.redirect_stdout(io.StringIO()):
         coco = COCO(str(annotations))
+        if joints is not None:
+            coco.dataset = _only_joints(coco.dataset, np.asarray(joints, bool))
+            coco.createIndex()
     image_ids = sorted(coco.getImgIds())
     detections, correct, labelled, persons = [], 0, 0, 0
     iterator = image_ids

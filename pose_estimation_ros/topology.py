@@ -62,7 +62,22 @@ BLAZEPOSE33 = Topology(
     to_coco17=(0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28),
 )
 
-TOPOLOGIES = {t.name: t for t in (COCO17, BLAZEPOSE33)}
+MPII16 = Topology(
+    name="mpii16",
+    keypoints=(
+        "right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle",
+        "pelvis", "thorax", "upper_neck", "head_top", "right_wrist", "right_elbow",
+        "right_shoulder", "left_shoulder", "left_elbow", "left_wrist",
+    ),
+    edges=(
+        (0, 1), (1, 2), (2, 6), (6, 3), (3, 4), (4, 5), (6, 7), (7, 8), (8, 9),
+        (10, 11), (11, 12), (12, 7), (7, 13), (13, 14), (14, 15),
+    ),
+    # MPII has no face joints: only COCO's limb joints (5–16) have a counterpart.
+    to_coco17=(-1, -1, -1, -1, -1, 13, 12, 14, 11, 15, 10, 3, 2, 4, 1, 5, 0),
+)
+
+TOPOLOGIES = {t.name: t for t in (COCO17, BLAZEPOSE33, MPII16)}
 
 
 def get_topology(name: str) -> Topology:

@@ -77,6 +77,40 @@ def test_errors_are_reported_without_a_traceback(tmp_path, capsys, monkeypatch):
 def test_models_list_and_verify(capsys):
     assert main(["models", "list"]) == 0
     assert "blazepose-landmark-heavy" in capsys.readouterr().out
-    assert main(["models", "verify"]) == 0
+    assert main(["models", "verify"]) == 1  # RTMPose weights are not in ../shared
     out = capsys.readouterr().out
-    assert out.count(" ok ") == 4
+    # 4 BlazePose sources (+3 batched builds of the same files) and the 6 shared ONNX files
+    assert out.count(" ok ") == 13
+    assert re.search(r"rtmpose-s +missing .*no official sha256 is known", out)
+    assert " corrupt " not in out
+    shared = ["blazepose-detector", "rtmdet-nano", "yolox-nano", "movenet-thunder",
+              "movenet-lightning", "movenet-multipose", "efficientpose-ii-lite"]
+    assert main(["models", "verify", *shared]) == 0
+
+
+def _eval_ap(capsys, *extra) -> float:
+    code = main(["eval", "--coco", str(DATA / "mmpose_tests" / "coco" / "test_coco.json"),
+                 "--images", str(DATA / "mmpose_tests" / "coco"), "--no-progress",
+                 "--pipeline", "topdown", "--pose", "movenet-thunder", *extra])
+    assert code == 0
+    return float(re.match(r"AP=([\d.]+) ", _last_line(capsys)).group(1))
+
+
+def test_topdown_detector_ap_is_close_to_gt_box_ap_on_fully_annotated_images(capsys):
+    # The four COCO images annotate every person (tiny ones as ignored), so false positives
+    # come from the pipeline alone; OCHuman/Human-Art images in the merged set do not.
+    detector, gt = _eval_ap(capsys), _eval_ap(capsys, "--gt-boxes")
+    assert gt > 0.6
+    assert abs(detector - gt) <= 0.03, (detector, gt)
+
+
+def test_bench_compares_batched_and_per_person_head_calls(capsys):
+    video = str(DATA / "videos" / "mmaction2_demo_skeleton.mp4")
+    assert main(["bench", video, "--frames", "6", "--pipeline", "topdown",
+                 "--pose", "blazepose-lite"]) == 0
+    out = capsys.readouterr().out
+    m = re.search(r"batched ([\d.]+) ms/person, one call per person ([\d.]+) ms/person", out)
+    assert m, out
+    assert float(m.group(1)) > 0 and float(m.group(2)) > 0
+    assert re.fullmatch(r"fps=[\d.]+ model_ms=[\d.]+ total_ms=[\d.]+ overhead=[\d.]+",
+                        out.strip().splitlines()[-1])

