@@ -44,6 +44,17 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
                    help="onnxruntime intra-op threads (0: one per physical core)")
 
 
+def _add_tracking_args(p: argparse.ArgumentParser) -> None:
+    from .tracking import TrackerConfig
+
+    p.add_argument("--det-interval", type=int, default=TrackerConfig.det_interval,
+                   help="top-down on video: run the detector every N frames (default: "
+                        "%(default)s)")
+    p.add_argument("--no-smoothing", action="store_true", help="no One-Euro smoothing")
+    p.add_argument("--no-tracking", action="store_true",
+                   help="video without the tracking layer (no ids, detector every frame)")
+
+
 def _options(args, static: bool = False) -> PipelineOptions:
     return PipelineOptions(
         pipeline=args.pipeline, variant=args.variant, static_image_mode=static,
@@ -57,12 +68,26 @@ def _pipeline(args, static: bool = False):
     return create_pipeline(_options(args, static))
 
 
+def _video_pipeline(args):
+    """The pipeline with the tracking layer, for videos."""
+    from .pipelines import TrackedPipeline
+    from .tracking import TrackerConfig
+
+    if args.no_tracking:
+        return _pipeline(args, static=False)
+    return TrackedPipeline(_pipeline(args, static=False), TrackerConfig(
+        det_interval=args.det_interval, smoothing=not args.no_smoothing))
+
+
 def cmd_run(args) -> int:
+    from .stats import JitterMeter
+
     source = Path(args.input)
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
     video = is_video(source)
-    pipeline = _pipeline(args, static=not video)
+    pipeline = _video_pipeline(args) if video else _pipeline(args, static=True)
+    tracker = getattr(pipeline, "tracker", None)
     writer = None
     frames = iter_inputs(source)
     if video:
@@ -72,22 +97,31 @@ def cmd_run(args) -> int:
             from tqdm import tqdm
 
             frames = tqdm(frames, total=reader.frame_count, unit="frame", desc=source.name)
-    count = people = 0
+    count = people = dropped = 0
+    jitter = JitterMeter()
     start = time.perf_counter()
     jsonl_path = out_dir / "keypoints.jsonl"
     with open(jsonl_path, "w") as jsonl:
         for frame in frames:
-            result = pipeline.process(frame.image, frame.stamp)
+            try:
+                if frame.image is None:
+                    raise ImageError(frame.error)
+                result = pipeline.process(frame.image, frame.stamp)
+            except ImageError as exc:  # a bad frame is counted, never the end of the run
+                log.warning("frame %s dropped: %s", frame.name, exc)
+                dropped += 1
+                continue
             count += 1
             people += len(result.people)
+            if tracker is not None:
+                jitter.add(frame.index, result, tracker.raw_keypoints)
             jsonl.write(json.dumps({"frame": frame.name, **result.to_dict()}) + "\n")
             annotated = draw_result(frame.image, result)
             if video:
                 if writer is None:
-                    fps = reader.fps
                     h, w = annotated.shape[:2]
                     writer = cv2.VideoWriter(str(out_dir / "annotated.mp4"),
-                                             cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+                                             cv2.VideoWriter_fourcc(*"mp4v"), reader.fps, (w, h))
                 writer.write(annotated)
             else:
                 cv2.imwrite(str(out_dir / f"annotated_{Path(frame.name).stem}.jpg"), annotated)
@@ -95,14 +129,24 @@ def cmd_run(args) -> int:
         writer.release()
     elapsed = time.perf_counter() - start
     print(f"wrote {jsonl_path} and annotated {'video' if video else 'images'} to {out_dir}")
-    print(f"frames={count} people_per_frame={people / max(count, 1):.2f} "
-          f"fps={count / max(elapsed, 1e-9):.1f}")
+    if args.stats and tracker is not None:
+        raw, smooth = jitter.figures()
+        print(f"jitter (mean |second difference| of confirmed keypoints): raw {raw:.3f} px, "
+              f"smoothed {smooth:.3f} px, reduction {100 * (1 - smooth / raw):.1f}%")
+        runs = getattr(pipeline, "detector_runs", 0)
+        print(f"detector ran on {runs} of {count} frames ({100 * runs / max(count, 1):.0f}%)")
+    tracks = len(tracker.confirmed_ids) if tracker is not None else 0
+    print(f"frames={count} people_per_frame={people / max(count, 1):.2f} tracks={tracks} "
+          f"fps={count / max(elapsed, 1e-9):.1f} dropped={dropped}")
     return 0
 
 
 def _demo_image(path: str | None) -> tuple[np.ndarray, str]:
     if path:
-        return next(iter_inputs(path)).image, path
+        frame = next(iter_inputs(path))
+        if frame.image is None:
+            raise ImageError(frame.error)
+        return frame.image, path
     from skimage import data
 
     return to_bgr8(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)), \
@@ -153,8 +197,8 @@ def cmd_eval(args) -> int:
 def cmd_bench(args) -> int:
     from .benchmark import batch_comparison, run_bench
 
-    pipeline = _pipeline(args, static=False)
-    head = getattr(pipeline, "head", None)
+    pipeline = _video_pipeline(args)
+    head = getattr(getattr(pipeline, "pipeline", pipeline), "head", None)
     report = run_bench(pipeline, args.video, args.frames, keep_crowded=20 if head else 0)
     print(f"{report.frames} frames of {args.video}, pipeline {args.pipeline} "
           f"({', '.join(f'{m.spec.id} on {m.provider}' for m in pipeline.models)})")
@@ -168,6 +212,10 @@ def cmd_bench(args) -> int:
         print(f"pose head {head.model.spec.id}, {len(report.crowded)} frames with {n} people: "
               f"batched {per_b:.2f} ms/person, one call per person {per_s:.2f} ms/person "
               f"(batched is {per_s / per_b:.2f}x)")
+    if getattr(pipeline, "detector_runs", 0):
+        print(f"detector ran on {pipeline.detector_runs} of {report.frames} frames "
+              f"({100 * pipeline.detector_runs / report.frames:.0f}%), det_interval "
+              f"{args.det_interval}")
     print(report.last_line())
     return 0
 
@@ -200,7 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input")
     p.add_argument("--output", required=True, help="output folder")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--stats", action="store_true",
+                   help="videos: print keypoint jitter with and without smoothing")
     _add_pipeline_args(p)
+    _add_tracking_args(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="run the default pipeline on a sample photo")
@@ -221,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("video")
     p.add_argument("--frames", type=int, default=300)
     _add_pipeline_args(p)
+    _add_tracking_args(p)
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("models", help="list, verify (sha256) or prepare model files")

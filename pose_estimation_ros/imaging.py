@@ -50,8 +50,9 @@ def read_image(path: str | Path) -> np.ndarray:
 class Frame:
     index: int
     stamp: float  # seconds
-    image: np.ndarray  # BGR uint8
+    image: np.ndarray | None  # BGR uint8; None when the frame could not be read
     name: str  # file name or "video:<index>"
+    error: str = ""  # why the frame could not be read
 
 
 def is_video(path: Path) -> bool:
@@ -100,7 +101,10 @@ def iter_inputs(path: str | Path) -> Iterator[Frame]:
         if not files:
             raise ImageError(f"folder {path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
         for i, f in enumerate(files):
-            yield Frame(i, float(i), read_image(f), f.name)
+            try:  # one unreadable file in a folder is reported, not the end of the run
+                yield Frame(i, float(i), read_image(f), f.name)
+            except ImageError as exc:
+                yield Frame(i, float(i), None, f.name, str(exc))
     elif path.suffix.lower() in IMAGE_SUFFIXES:
         yield Frame(0, 0.0, read_image(path), path.name)
     else:

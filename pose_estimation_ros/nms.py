@@ -17,6 +17,15 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
+def priority_nms(boxes: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Greedy NMS in the given order (earlier boxes win): indices of the boxes kept."""
+    keep: list[int] = []
+    for i in range(len(boxes)):
+        if not keep or iou_matrix(boxes[i], boxes[keep]).max() <= iou_threshold:
+            keep.append(i)
+    return np.asarray(keep, int)
+
+
 def weighted_nms(boxes: np.ndarray, scores: np.ndarray, extras: np.ndarray,
                  iou_threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Blending NMS (BlazeFace/BlazePose): each kept detection is the score-weighted mean of
@@ -70,22 +79,20 @@ def pose_nms(keypoints: np.ndarray, keypoint_scores: np.ndarray, scores: np.ndar
     With `sigmas` a pose is suppressed when its OKS with a kept, better pose exceeds
     `threshold` (the kept pose's confident keypoints and box area set the similarity);
     without sigmas (a topology with no OKS constants) the box IoU is used instead."""
-    order = [int(i) for i in np.argsort(-np.asarray(scores), kind="stable")]
+    boxes = np.asarray(boxes, np.float64)
+    if sigmas is None:
+        sim = iou_matrix(boxes, boxes)
+    else:
+        valid = np.asarray(keypoint_scores) > min_keypoint_score
+        valid[~valid.any(axis=1)] = True  # nothing confident: use every keypoint
+        areas = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1.0)
+        sim = oks_matrix(keypoints, keypoints, areas, sigmas, valid)
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    suppressed = np.zeros(len(order), bool)
     keep: list[int] = []
-    while order:
-        top, rest = order[0], np.array(order[1:], int)
-        keep.append(top)
-        if rest.size == 0:
-            break
-        if sigmas is None:
-            sim = iou_matrix(boxes[top], boxes[rest])[0]
-        else:
-            valid = keypoint_scores[top] > min_keypoint_score
-            if not valid.any():
-                valid = np.ones_like(valid)
-            box = boxes[top]
-            area = max(float((box[2] - box[0]) * (box[3] - box[1])), 1.0)
-            sim = oks_matrix(keypoints[top][None], keypoints[rest], [area], sigmas,
-                             valid[None])[0]
-        order = [int(i) for i in rest[sim <= threshold]]
+    for i in order:
+        if suppressed[i]:
+            continue
+        keep.append(int(i))
+        suppressed |= sim[i] > threshold
     return np.asarray(keep, int)

@@ -6,6 +6,7 @@ person boxes, `process_boxes(bgr_image, boxes, stamp) -> FrameResult`.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from .results import FrameResult
 from .runtime import RuntimeOptions
 from .timing import StageTimer
 from .topdown import TopDownConfig, TopDownPipeline
+from .tracking import Tracker, TrackerConfig
 
 PIPELINES = ("blazepose", "topdown", "rtmpose", "movenet", "movenet-multipose")
 DEFAULT_PIPELINE = "blazepose"
@@ -104,3 +106,43 @@ def box_runner(pipeline):
         people = head(bgr, boxes, np.ones(len(boxes), np.float32), StageTimer())
         return FrameResult(stamp, (bgr.shape[1], bgr.shape[0]), head.topology.name, people)
     return run
+
+
+class TrackedPipeline:
+    """A pipeline followed by the tracker, for video: same `process(image, stamp)` interface.
+
+    Pipelines that accept boxes (`process_tracked`, the top-down pipeline) run the detector
+    only when the tracker says so and otherwise crop where the tracked poses are heading.
+    """
+
+    def __init__(self, pipeline, config: TrackerConfig | None = None):
+        self.pipeline = pipeline
+        self.config = config or TrackerConfig()
+        self.topology = pipeline.topology
+        self.models = pipeline.models
+        self.tracker = Tracker(self.config, pipeline.topology)
+        self.frames = 0
+
+    @property
+    def detector_runs(self) -> int:
+        return getattr(self.pipeline, "detector_runs", 0)
+
+    def reset(self) -> None:
+        self.pipeline.reset()
+        self.tracker.reset()
+        self.frames = 0
+
+    def process(self, image: np.ndarray, stamp: float = 0.0) -> FrameResult:
+        if hasattr(self.pipeline, "process_tracked"):
+            detect = self.tracker.detection_due()
+            boxes, scores = self.tracker.pose_boxes()
+            result = self.pipeline.process_tracked(image, stamp, boxes, scores, detect,
+                                                   self.config.det_merge_iou)
+            self.tracker.note_frame(detect)
+        else:
+            result = self.pipeline.process(image, stamp)
+        self.frames += 1
+        start = time.perf_counter()
+        tracked = self.tracker.update(result, stamp)
+        tracked.timings["tracking"] = (time.perf_counter() - start) * 1000.0
+        return tracked

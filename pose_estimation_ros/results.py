@@ -23,6 +23,8 @@ class Person:
     #: [K] depth relative to the hips, in pixels (BlazePose's z), where given.
     keypoint_z: np.ndarray | None = None
     track_id: int = -1
+    #: "" untracked, else tentative | confirmed | predicted (see tracking.STATES)
+    track_state: str = ""
     segmentation: np.ndarray | None = None  # [H, W] float32 probability, image sized
 
     def to_dict(self) -> dict:
@@ -33,6 +35,8 @@ class Person:
             "keypoint_scores": [round(float(s), 4) for s in self.keypoint_scores],
             "track_id": int(self.track_id),
         }
+        if self.track_state:
+            out["track_state"] = self.track_state
         if self.visibility is not None:
             out["visibility"] = [None if np.isnan(v) else round(float(v), 4)
                                  for v in self.visibility]

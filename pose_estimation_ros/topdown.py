@@ -8,7 +8,7 @@ import numpy as np
 from .detection import DetectorConfig, PersonDetector
 from .heads import PoseHead, get_head
 from .imaging import to_bgr8
-from .nms import pose_nms
+from .nms import pose_nms, priority_nms
 from .results import FrameResult, Person
 from .runtime import RuntimeOptions
 from .timing import StageTimer
@@ -61,6 +61,25 @@ class TopDownPipeline:
         bgr = to_bgr8(image)
         boxes, scores = self.detector(bgr, timer)
         self.detector_runs += 1
+        return self._result(bgr, boxes, scores, stamp, timer)
+
+    def process_tracked(self, image: np.ndarray, stamp: float, track_boxes: np.ndarray,
+                        track_scores: np.ndarray, detect: bool,
+                        merge_iou: float = 0.7) -> FrameResult:
+        """One video frame with boxes from the tracker's poses; on detection frames the
+        detector's boxes are merged in (IoU NMS, the tracks' boxes first)."""
+        timer = StageTimer()
+        bgr = to_bgr8(image)
+        boxes, scores = track_boxes.reshape(-1, 4), track_scores.reshape(-1)
+        if detect:
+            det_boxes, det_scores = self.detector(bgr, timer)
+            self.detector_runs += 1
+            with timer.stage("postprocess"):
+                boxes = np.concatenate([boxes, det_boxes])
+                scores = np.concatenate([scores, det_scores])
+                keep = priority_nms(boxes, merge_iou)
+                boxes, scores = boxes[keep][:self.config.detector.max_people], scores[keep]
+                scores = scores[:len(boxes)]
         return self._result(bgr, boxes, scores, stamp, timer)
 
     def process_boxes(self, image: np.ndarray, boxes: np.ndarray,

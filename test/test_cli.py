@@ -114,3 +114,42 @@ def test_bench_compares_batched_and_per_person_head_calls(capsys):
     assert float(m.group(1)) > 0 and float(m.group(2)) > 0
     assert re.fullmatch(r"fps=[\d.]+ model_ms=[\d.]+ total_ms=[\d.]+ overhead=[\d.]+",
                         out.strip().splitlines()[-1])
+
+
+SUMMARY = re.compile(r"frames=(\d+) people_per_frame=([\d.]+) tracks=(\d+) fps=([\d.]+) "
+                     r"dropped=(\d+)")
+
+
+def test_run_tracks_the_two_people_of_the_demo_clip(tmp_path, capsys):
+    clip = str(DATA / "videos" / "mmaction2_demo_skeleton.mp4")
+    assert main(["run", clip, "--output", str(tmp_path), "--no-progress", "--pipeline",
+                 "topdown", "--pose", "movenet-lightning"]) == 0
+    m = SUMMARY.fullmatch(_last_line(capsys))
+    assert m, m
+    assert m.group(1) == "72" and m.group(3) == "2" and m.group(5) == "0"
+    records = [json.loads(line) for line in (tmp_path / "keypoints.jsonl").open()]
+    ids = {p["track_id"] for r in records for p in r["people"]
+           if p.get("track_state") == "confirmed"}
+    assert len(ids) == 2
+
+
+def test_run_stats_smoothing_reduces_jitter_by_40_percent(tmp_path, capsys):
+    assert main(["run", VIDEO, "--output", str(tmp_path), "--no-progress", "--stats",
+                 "--pipeline", "topdown", "--pose", "movenet-lightning"]) == 0
+    out = capsys.readouterr().out
+    m = re.search(r"raw ([\d.]+) px, smoothed ([\d.]+) px, reduction ([\d.]+)%", out)
+    assert m, out
+    assert float(m.group(2)) <= 0.6 * float(m.group(1))
+    assert SUMMARY.fullmatch(out.strip().splitlines()[-1])
+
+
+def test_run_counts_an_unreadable_image_as_dropped(tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(DATA / "mmpose_tests" / "coco" / "000000000785.jpg", folder / "a.jpg")
+    (folder / "b.jpg").write_bytes(b"\xff\xd8 truncated jpeg")
+    assert main(["run", str(folder), "--output", str(tmp_path / "out")]) == 0
+    m = SUMMARY.fullmatch(_last_line(capsys))
+    assert m and m.group(1) == "1" and m.group(5) == "1"

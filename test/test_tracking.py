@@ -1,0 +1,144 @@
+"""Tracking layer on synthetic sequences: ids through crossings and occlusion, time going
+backwards, One-Euro jitter and lag."""
+import numpy as np
+import pytest
+
+from pose_estimation_ros.results import FrameResult, Person, bbox_of_keypoints
+from pose_estimation_ros.smoothing import OneEuroFilter
+from pose_estimation_ros.tracking import Tracker, TrackerConfig
+from pose_estimation_ros.topology import COCO17
+
+# A standing COCO-17 figure, unit height, feet at y = 0.5, centred on x = 0.
+FIGURE = np.array([
+    [0, -0.45], [-0.03, -0.47], [0.03, -0.47], [-0.06, -0.45], [0.06, -0.45],
+    [-0.12, -0.3], [0.12, -0.3], [-0.16, -0.1], [0.16, -0.1], [-0.18, 0.08], [0.18, 0.08],
+    [-0.08, 0.05], [0.08, 0.05], [-0.09, 0.28], [0.09, 0.28], [-0.09, 0.5], [0.09, 0.5],
+], np.float32)
+FPS = 30.0
+
+
+def person(cx: float, cy: float, height: float, arms_up: bool = False) -> Person:
+    fig = FIGURE.copy()
+    if arms_up:
+        fig[[7, 8, 9, 10], 1] -= 0.45
+    kps = fig * height + (cx, cy)
+    scores = np.full(17, 0.9, np.float32)
+    return Person(bbox=bbox_of_keypoints(kps, scores, scale=1.1), score=0.9,
+                  keypoints=kps.astype(np.float32), keypoint_scores=scores)
+
+
+def frame(stamp: float, *people: Person) -> FrameResult:
+    return FrameResult(stamp, (1280, 720), "coco17", list(people))
+
+
+def _ids_by_identity(outputs, references):
+    """For each frame, the track id of the output nearest each reference person."""
+    ids = []
+    for out, refs in zip(outputs, references):
+        row = []
+        for ref in refs:
+            d = [np.abs(p.keypoints - ref.keypoints).mean() for p in out.people]
+            row.append(out.people[int(np.argmin(d))].track_id)
+        ids.append(row)
+    return np.array(ids)
+
+
+def test_two_people_crossing_keep_their_ids():
+    tracker = Tracker(TrackerConfig(smoothing=False), COCO17)
+    outputs, refs = [], []
+    for i in range(60):
+        a = person(200 + 12 * i, 400, 300)  # walks right
+        b = person(908 - 12 * i, 380, 260, arms_up=True)  # walks left, a little further away
+        refs.append((a, b))
+        outputs.append(tracker.update(frame(i / FPS, a, b), i / FPS))
+    ids = _ids_by_identity(outputs, refs)
+    assert len(set(ids[:, 0])) == 1 and len(set(ids[:, 1])) == 1, ids
+    assert ids[0, 0] != ids[0, 1]
+    assert tracker.confirmed_ids == {ids[0, 0], ids[0, 1]}
+
+
+def test_person_hidden_for_five_frames_comes_back_with_the_same_id():
+    tracker = Tracker(TrackerConfig(smoothing=False, include_predicted=True), COCO17)
+    states, ids = [], []
+    for i in range(30):
+        p = person(300 + 8 * i, 400, 300)
+        hidden = 12 <= i < 17
+        out = tracker.update(frame(i / FPS, *([] if hidden else [p])), i / FPS)
+        assert len(out.people) == 1
+        states.append(out.people[0].track_state)
+        ids.append(out.people[0].track_id)
+        if hidden:  # the Kalman prediction keeps following the walk
+            assert np.abs(out.people[0].keypoints - p.keypoints).max() < 20
+            assert np.all(out.people[0].keypoint_scores == 0)
+    assert set(ids) == {0}
+    assert states[:2] == ["tentative"] * 2 and states[2] == "confirmed"
+    assert states[12:17] == ["predicted"] * 5 and states[17] == "confirmed"
+
+
+def test_ids_are_never_reused_and_unmatched_tentative_tracks_are_lost():
+    tracker = Tracker(TrackerConfig(smoothing=False, max_missing=2), COCO17)
+    first = tracker.update(frame(0.0, person(200, 400, 300)), 0.0).people[0].track_id
+    tracker.update(frame(1 / FPS), 1 / FPS)  # tentative and unseen: lost at once
+    assert tracker.lost_ids == [first] and not tracker.tracks
+    second = tracker.update(frame(2 / FPS, person(200, 400, 300)), 2 / FPS).people[0].track_id
+    assert second != first
+
+
+def test_time_going_backwards_resets_the_filters_without_an_exception():
+    tracker = Tracker(TrackerConfig(), COCO17)
+    for i in range(10):
+        tracker.update(frame(5 + i / FPS, person(300, 400, 300)), 5 + i / FPS)
+    raw = person(340, 400, 300)
+    out = tracker.update(frame(1.0, raw), 1.0)  # a bag replay jumped back 4 s
+    assert out.people[0].track_id == 0
+    np.testing.assert_allclose(out.people[0].keypoints, raw.keypoints)  # filter restarted
+    assert tracker.tracks[0].filter.restarts == 1
+    out = tracker.update(frame(1.0 + 3.0, raw), 4.0)  # and a jump forward over 1 s
+    assert tracker.tracks[0].filter.restarts == 2
+
+
+def test_still_jitter_is_halved_and_constant_speed_lags_at_most_one_frame():
+    params = TrackerConfig().one_euro
+    rng = np.random.default_rng(1)
+    height = 300.0  # the person's size sets the speed scale of the filter
+    f = OneEuroFilter(params)
+    still = 500 + rng.uniform(-2, 2, size=(240, 2))
+    out = np.array([f(v, i / FPS, 1 / height) for i, v in enumerate(still)])
+    ratio = np.diff(out[30:], axis=0).std() / np.diff(still[30:], axis=0).std()
+    assert ratio <= 0.5, ratio
+    for speed in (3.0, 6.0, 12.0):  # px per frame: 0.3 to 1.2 person heights per second
+        f = OneEuroFilter(params)
+        truth = np.stack([100 + speed * np.arange(120), np.full(120, 300.0)], axis=1)
+        out = np.array([f(v, i / FPS, 1 / height) for i, v in enumerate(truth)])
+        lag_frames = (truth[60:, 0] - out[60:, 0]).mean() / speed
+        assert 0 <= lag_frames <= 1.0, (speed, lag_frames)
+
+
+def test_invalid_tracker_settings_are_rejected():
+    with pytest.raises(ValueError, match="det_interval"):
+        TrackerConfig(det_interval=0)
+    with pytest.raises(ValueError, match="missing_iou"):
+        TrackerConfig(missing_iou=1.5)
+
+
+def test_detector_runs_every_interval_and_at_once_when_a_person_goes_missing():
+    tracker = Tracker(TrackerConfig(det_interval=3, smoothing=False), COCO17)
+    due = []
+    for i in range(12):
+        due.append(tracker.detection_due())
+        tracker.note_frame(due[-1])
+        people = [] if i == 7 else [person(300 + 5 * i, 400, 300)]
+        tracker.update(frame(i / FPS, *people), i / FPS)
+    # every 3rd frame; frame 8 is forced because the person went missing on frame 7
+    assert due == [True, False, False, True, False, False, True, False, True, False, False,
+                   True]
+
+
+def test_pose_boxes_follow_the_tracked_keypoints_one_frame_ahead():
+    tracker = Tracker(TrackerConfig(smoothing=False), COCO17)
+    for i in range(6):
+        tracker.update(frame(i / FPS, person(300 + 10 * i, 400, 300)), i / FPS)
+    boxes, scores = tracker.pose_boxes()
+    expected = bbox_of_keypoints(person(360, 400, 300).keypoints, np.ones(17), scale=1.25)
+    assert boxes.shape == (1, 4) and scores[0] == pytest.approx(0.9)
+    np.testing.assert_allclose(boxes[0], expected, atol=3.0)
