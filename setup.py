@@ -21,7 +21,8 @@ setup(
         "scikit-image>=0.19",
     ],
     extras_require={
-        "test": ["pytest>=7", "ai-edge-litert>=1.0", "rosbags>=0.9.19", "catkin_pkg>=0.5"],
+        "test": ["pytest>=7", "ai-edge-litert>=1.0", "rosbags>=0.9.19", "catkin_pkg>=0.5",
+                 "pyyaml>=5.4"],
     },
     entry_points={"console_scripts": ["pose-estimation-ros=pose_estimation_ros.cli:main"]},
     data_files=[("share/pose_estimation_ros", ["package.xml"])],

@@ -1,0 +1,168 @@
+"""The node's parameters as data: name, default, range, meaning, and whether a change needs a
+restart. The node declares them from this table, the YAML files in config/ and the README table
+are generated from it (`python -m pose_estimation_ros.parameters`), and tests compare them.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .detection import DETECTORS
+from .heads import HEADS
+from .pipelines import PIPELINES, PipelineOptions
+from .runtime import PROVIDERS, RuntimeOptions
+from .tracking import TrackerConfig
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: Any
+    description: str
+    min: float | None = None
+    max: float | None = None
+    choices: tuple | None = None
+    read_only: bool = False  # loading models or topics: change needs a restart
+
+    def check(self, value: Any) -> str | None:
+        """None when `value` is acceptable, else the reason it is not."""
+        kind = type(self.default)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not kind:
+            return f"{self.name} must be a {kind.__name__}, not {type(value).__name__}"
+        if self.choices is not None and value not in self.choices:
+            return f"{self.name} must be one of {', '.join(map(str, self.choices))}"
+        if self.min is not None and value < self.min or self.max is not None and value > self.max:
+            return f"{self.name} must be in [{self.min}, {self.max}], not {value}"
+        return None
+
+
+_T = TrackerConfig()
+PARAMS: tuple[Param, ...] = (
+    Param("pipeline", "blazepose", "pose pipeline", choices=PIPELINES, read_only=True),
+    Param("variant", "full", "BlazePose landmark model (pipeline blazepose)",
+          choices=("lite", "full", "heavy"), read_only=True),
+    Param("detector", "rtmdet-nano", "person detector (pipeline topdown)", choices=DETECTORS,
+          read_only=True),
+    Param("pose", "movenet-thunder", "pose head (topdown) or MoveNet model (movenet)",
+          choices=tuple(sorted(HEADS)), read_only=True),
+    Param("provider", "cpu", "onnxruntime execution provider; falls back to cpu with a warning",
+          choices=tuple(sorted(PROVIDERS)), read_only=True),
+    Param("threads", 0, "onnxruntime intra-op threads (0: one per physical core)", 0, 64,
+          read_only=True),
+    Param("use_compressed", False, "subscribe image/compressed instead of image",
+          read_only=True),
+    Param("reliable", False, "subscribe with reliable QoS (bag playback) instead of best effort",
+          read_only=True),
+    Param("det_score", 0.5, "minimum person detector score (BlazePose and top-down)", 0.0, 1.0),
+    Param("min_tracking_confidence", 0.5, "BlazePose: pose flag below this re-runs the detector",
+          0.0, 1.0),
+    Param("min_person_score", 0.2, "MoveNet modes: minimum person score", 0.0, 1.0),
+    Param("max_people", 6, "top-down: people per frame, most confident first", 1, 50),
+    Param("tracking", True, "track ids, Kalman prediction and smoothing", read_only=True),
+    Param("det_interval", _T.det_interval, "top-down with tracking: run the detector every N "
+          "frames", 1, 100),
+    Param("smoothing", True, "One-Euro smoothing of tracked keypoints"),
+    Param("one_euro_min_cutoff", _T.one_euro.min_cutoff, "One-Euro minimum cutoff (Hz)",
+          0.001, 100.0),
+    Param("one_euro_beta", _T.one_euro.beta, "One-Euro speed coefficient (per person height "
+          "per second)", 0.0, 1000.0),
+    Param("max_missing", _T.max_missing, "frames a missing track is predicted before it is lost",
+          1, 300),
+    Param("marker_depth", 2.0, "metres in front of the camera where markers are drawn without "
+          "depth", 0.1, 100.0),
+    Param("diagnostics_period", 1.0, "seconds between /diagnostics messages", 0.1, 60.0,
+          read_only=True),
+)
+BY_NAME = {p.name: p for p in PARAMS}
+
+
+def check_all(values: dict[str, Any]) -> list[str]:
+    return [reason for name, v in values.items()
+            if (reason := (BY_NAME[name].check(v) if name in BY_NAME
+                           else f"unknown parameter {name}"))]
+
+
+def pipeline_options(values: dict[str, Any]) -> PipelineOptions:
+    v = {p.name: values.get(p.name, p.default) for p in PARAMS}
+    return PipelineOptions(
+        pipeline=v["pipeline"], variant=v["variant"], detector=v["detector"], pose=v["pose"],
+        det_score=float(v["det_score"]), max_people=v["max_people"],
+        movenet_model=v["pose"], min_person_score=float(v["min_person_score"]),
+        runtime=RuntimeOptions(provider=v["provider"], threads=v["threads"]))
+
+
+def tracker_config(values: dict[str, Any]) -> TrackerConfig:
+    v = {p.name: values.get(p.name, p.default) for p in PARAMS}
+    return replace(_T, det_interval=v["det_interval"], smoothing=v["smoothing"],
+                   max_missing=v["max_missing"],
+                   one_euro=replace(_T.one_euro, min_cutoff=float(v["one_euro_min_cutoff"]),
+                                    beta=float(v["one_euro_beta"])))
+
+
+def apply_runtime(pipeline, values: dict[str, Any]) -> None:
+    """Apply the changeable parameters to a running pipeline (models stay loaded)."""
+    inner = getattr(pipeline, "pipeline", pipeline)
+    tracker = getattr(pipeline, "tracker", None)
+    if tracker is not None:
+        tracker.config = tracker_config(values)
+        pipeline.config = tracker.config
+        for track in tracker.tracks:
+            track.filter.params = tracker.config.one_euro
+    det = float(values["det_score"])
+    if hasattr(inner, "detector") and hasattr(inner.detector, "config"):  # top-down
+        inner.detector.config = replace(inner.detector.config, score_threshold=det,
+                                        max_people=values["max_people"])
+    if type(inner).__name__ == "BlazePosePipeline":
+        inner.config = replace(inner.config, min_detection_confidence=det,
+                               min_tracking_confidence=float(values["min_tracking_confidence"]))
+    if hasattr(inner.config, "min_person_score"):  # MoveNet modes
+        inner.config = replace(inner.config, min_person_score=float(values["min_person_score"]))
+
+
+def _yaml_value(v: Any) -> str:
+    return str(v).lower() if isinstance(v, bool) else repr(v) if isinstance(v, str) else str(v)
+
+
+def config_yaml(pipeline: str, overrides: dict[str, Any] | None = None) -> str:
+    """The documented parameter file for one pipeline (config/<name>.yaml)."""
+    values = {p.name: p.default for p in PARAMS} | {"pipeline": pipeline} | (overrides or {})
+    lines = [f"# Parameters of pose_estimation_node for the {pipeline} pipeline.",
+             "# Generated by `python -m pose_estimation_ros.parameters`; every parameter",
+             "# is listed with its range. (ro) = read-only: a change needs a restart.",
+             "/**:", "  ros__parameters:"]
+    for p in PARAMS:
+        rng = (f" [{p.min}, {p.max}]" if p.min is not None else
+               f" ({' | '.join(map(str, p.choices))})" if p.choices else "")
+        lines.append(f"    # {p.description}{rng}{' (ro)' if p.read_only else ''}")
+        lines.append(f"    {p.name}: {_yaml_value(values[p.name])}")
+    return "\n".join(lines) + "\n"
+
+
+#: the shipped parameter files and their differences from the defaults
+CONFIGS = {
+    "blazepose": {},
+    "rtmpose": {"pose": "rtmpose-s"},
+    "movenet": {"pose": "movenet-thunder"},
+}
+
+
+def readme_table() -> str:
+    rows = ["| name | default | range | meaning |", "|---|---|---|---|"]
+    for p in PARAMS:
+        rng = (f"{p.min} – {p.max}" if p.min is not None else
+               ", ".join(map(str, p.choices)) if p.choices else "true, false")
+        ro = " (read-only: restart)" if p.read_only else ""
+        rows.append(f"| `{p.name}` | `{_yaml_value(p.default)}` | {rng} | {p.description}{ro} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # regenerate config/*.yaml; print the README table
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "config"
+    for name, overrides in CONFIGS.items():
+        (root / f"{name}.yaml").write_text(config_yaml(name, overrides))
+    sys.stdout.write(readme_table())

@@ -1,0 +1,154 @@
+"""Node-side core pieces: image decoding, the latest-frame scheduler, the parameter table."""
+import re
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from conftest import ROOT, needs_shared
+from pose_estimation_ros.imaging import ImageError
+from pose_estimation_ros.parameters import (BY_NAME, CONFIGS, PARAMS, config_yaml,
+                                            pipeline_options, readme_table, tracker_config)
+from pose_estimation_ros.ros_image import compressed_to_bgr, image_to_bgr
+from pose_estimation_ros.scheduler import LatestFrameScheduler
+
+BGR = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+GREY = cv2.cvtColor(BGR, cv2.COLOR_BGR2GRAY)
+
+
+def _encode(encoding: str) -> np.ndarray:
+    return {"bgr8": BGR, "rgb8": BGR[..., ::-1],
+            "bgra8": cv2.cvtColor(BGR, cv2.COLOR_BGR2BGRA),
+            "rgba8": cv2.cvtColor(BGR, cv2.COLOR_BGR2RGBA), "mono8": GREY,
+            "mono16": GREY.astype(np.uint16) * 257}[encoding]
+
+
+def _payload(pixels: np.ndarray, pad: int, big_endian: bool = False) -> tuple[bytes, int]:
+    if pixels.dtype == np.uint16:
+        pixels = pixels.astype(">u2" if big_endian else "<u2")
+    rows = pixels.reshape(pixels.shape[0], -1).view(np.uint8)
+    padded = np.concatenate([rows, np.full((rows.shape[0], pad), 77, np.uint8)], axis=1)
+    return padded.tobytes(), padded.shape[1]
+
+
+@pytest.mark.parametrize("encoding", ["bgr8", "rgb8", "bgra8", "rgba8", "mono8", "mono16"])
+@pytest.mark.parametrize("pad", [0, 3])
+def test_image_encodings_with_and_without_row_padding(encoding, pad):
+    data, step = _payload(_encode(encoding), pad)
+    out = image_to_bgr(encoding, 7, 5, step, data)
+    expected = cv2.cvtColor(GREY, cv2.COLOR_GRAY2BGR) if encoding.startswith("mono") else BGR
+    assert out.shape == (5, 7, 3) and out.dtype == np.uint8
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_big_endian_mono16():
+    data, step = _payload(_encode("mono16"), 0, big_endian=True)
+    np.testing.assert_array_equal(image_to_bgr("mono16", 7, 5, step, data, is_bigendian=True),
+                                  cv2.cvtColor(GREY, cv2.COLOR_GRAY2BGR))
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".png"])
+def test_compressed_frames(ext):
+    ok, buf = cv2.imencode(ext, BGR)
+    out = compressed_to_bgr(ext[1:], buf.tobytes())
+    assert out.shape == BGR.shape
+    if ext == ".png":
+        np.testing.assert_array_equal(out, BGR)
+
+
+@pytest.mark.parametrize("encoding,match", [
+    ("bayer_rggb8", "unsupported image encoding"), ("yuv422", "unsupported image encoding"),
+    ("32FC1", "unsupported image encoding")])
+def test_unsupported_encodings_are_clear_errors(encoding, match):
+    with pytest.raises(ImageError, match=match):
+        image_to_bgr(encoding, 7, 5, 7 * 4, bytes(7 * 4 * 5))
+
+
+def test_wrong_step_truncated_and_empty_images_are_clear_errors():
+    data, step = _payload(BGR, 0)
+    with pytest.raises(ImageError, match="step 20 is smaller"):
+        image_to_bgr("bgr8", 7, 5, 20, data)
+    with pytest.raises(ImageError, match="truncated"):
+        image_to_bgr("bgr8", 7, 5, step, data[:-5])
+    with pytest.raises(ImageError, match="empty"):
+        image_to_bgr("bgr8", 0, 0, 0, b"")
+    ok, buf = cv2.imencode(".jpg", BGR)
+    with pytest.raises(ImageError, match="cannot decode compressed image"):
+        compressed_to_bgr("jpeg", buf.tobytes()[:10])
+    with pytest.raises(ImageError, match="empty compressed"):
+        compressed_to_bgr("jpeg", b"")
+
+
+def test_latest_frame_scheduler_bounds_latency_and_counts_every_frame():
+    scheduler = LatestFrameScheduler()
+    latencies, processed = [], []
+
+    def worker():
+        while True:
+            frame = scheduler.take(timeout=0.5)
+            if frame is None:
+                return
+            time.sleep(0.02)  # a slow model: 50 fps at most
+            latencies.append(time.monotonic() - frame[1])
+            processed.append(frame[0])
+            scheduler.done(ok=frame[0] % 17 != 0)  # some frames fail (bad data)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    for i in range(200):  # 400 fps in
+        scheduler.put((i, time.monotonic()))
+        time.sleep(0.0025)
+    thread.join()
+    s = scheduler.stats
+    assert s.received == 200 and s.pending == 0
+    assert s.received == s.processed + s.dropped
+    assert s.failed == sum(1 for i in processed if i % 17 == 0)
+    assert s.dropped > 100  # most frames were replaced before the worker got to them
+    assert max(latencies) < 0.1  # never more than about one frame behind
+    assert processed == sorted(processed)  # always the newest
+
+
+def test_config_files_are_the_generated_documented_tables():
+    for name, overrides in CONFIGS.items():
+        path = ROOT / "config" / f"{name}.yaml"
+        assert path.read_text() == config_yaml(name, overrides), \
+            f"{path} is stale: run python -m pose_estimation_ros.parameters"
+        values = yaml.safe_load(path.read_text())["/**"]["ros__parameters"]
+        assert set(values) == set(BY_NAME)
+        assert all(BY_NAME[k].check(v) is None for k, v in values.items())
+        pipeline_options(values)
+        tracker_config(values)
+
+
+def test_readme_parameter_table_matches_the_code():
+    readme = (ROOT / "README.md").read_text()
+    assert readme_table() in readme
+    for p in PARAMS:
+        assert re.search(rf"^\| `{p.name}` \|", readme, re.M)
+
+
+def test_parameter_checks_give_reasons():
+    assert BY_NAME["det_score"].check(1.5) == "det_score must be in [0.0, 1.0], not 1.5"
+    assert BY_NAME["det_score"].check(1) is None  # an int where a float is expected is fine
+    assert "must be one of" in BY_NAME["pipeline"].check("openpose")
+    assert "must be a int" in BY_NAME["det_interval"].check("5")
+    assert BY_NAME["provider"].read_only and not BY_NAME["det_score"].read_only
+
+
+@needs_shared
+def test_runtime_parameter_changes_reach_the_running_pipeline():
+    from pose_estimation_ros.parameters import apply_runtime
+    from pose_estimation_ros.pipelines import TrackedPipeline, create_pipeline
+
+    values = {p.name: p.default for p in PARAMS} | {"pipeline": "topdown"}
+    pipeline = TrackedPipeline(create_pipeline(pipeline_options(values)), tracker_config(values))
+    values |= {"det_score": 0.8, "max_people": 2, "det_interval": 9, "one_euro_beta": 3.0,
+               "smoothing": False}
+    apply_runtime(pipeline, values)
+    assert pipeline.pipeline.detector.config.score_threshold == 0.8
+    assert pipeline.pipeline.detector.config.max_people == 2
+    assert pipeline.tracker.config.det_interval == 9 and not pipeline.tracker.config.smoothing
+    assert pipeline.tracker.config.one_euro.beta == 3.0

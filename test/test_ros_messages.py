@@ -1,0 +1,189 @@
+"""The ROS 2 interface without ROS: .msg files through the real rosidl tooling and a rosbags
+typestore, the result → message conversion, markers, package.xml, launch file and node source."""
+import math
+import py_compile
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from pose_estimation_ros.draw import colour_for
+from pose_estimation_ros.results import FrameResult, Person
+from pose_estimation_ros.ros_convert import (MessageTypes, marker_specs, to_pose_array,
+                                             to_skeleton, unproject)
+from pose_estimation_ros.topology import BLAZEPOSE33, COCO17
+
+MSG_DIR = ROOT / "msg"
+MSG_NAMES = ["Keypoint", "PersonPose", "PersonPoseArray", "Skeleton"]
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def _has_rosidl() -> bool:
+    if not Path(SYSTEM_PYTHON).is_file():
+        return False
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import rosidl_adapter.msg, em"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _has_rosidl(), reason="Debian's python3-rosidl and python3-empy are "
+                    "not installed for /usr/bin/python3 (apt-get install -y python3-rosidl "
+                    "python3-empy)")
+def test_every_msg_file_converts_to_idl_with_the_real_rosidl_tooling(tmp_path):
+    pkg = tmp_path / "pose_estimation_ros"
+    shutil.copytree(MSG_DIR, pkg / "msg")
+    script = (
+        "import pathlib, sys\n"
+        "from rosidl_adapter.msg import convert_msg_to_idl\n"
+        "pkg = pathlib.Path(sys.argv[1])\n"
+        "for name in sys.argv[2:]:\n"
+        "    convert_msg_to_idl(pkg, 'pose_estimation_ros', pathlib.Path('msg') / (name + "
+        "'.msg'), pkg / 'idl')\n")
+    done = subprocess.run([SYSTEM_PYTHON, "-c", script, str(pkg), *MSG_NAMES],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    idl = (pkg / "idl" / "PersonPoseArray.idl").read_text()
+    assert "sequence<pose_estimation_ros::msg::PersonPose> people;" in idl
+    assert "builtin_interfaces::msg::Duration latency;" in idl
+    pose = (pkg / "idl" / "PersonPose.idl").read_text()
+    assert "TRACK_STATE_CONFIRMED = 2" in pose
+    assert sorted(p.stem for p in (pkg / "idl").glob("*.idl")) == sorted(MSG_NAMES)
+
+
+def _typestore(store_name: str):
+    from rosbags.typesys import Stores, get_typestore, get_types_from_msg
+
+    store = get_typestore(getattr(Stores, store_name))
+    types = {}
+    for name in MSG_NAMES:
+        types.update(get_types_from_msg((MSG_DIR / f"{name}.msg").read_text(),
+                                        f"pose_estimation_ros/msg/{name}"))
+    store.register(types)
+    return store
+
+
+def _types(store) -> MessageTypes:
+    t = store.types
+    return MessageTypes(
+        PersonPoseArray=t["pose_estimation_ros/msg/PersonPoseArray"],
+        PersonPose=t["pose_estimation_ros/msg/PersonPose"],
+        Keypoint=t["pose_estimation_ros/msg/Keypoint"],
+        Skeleton=t["pose_estimation_ros/msg/Skeleton"],
+        Point=t["geometry_msgs/msg/Point"], Duration=t["builtin_interfaces/msg/Duration"],
+        uint16_array=lambda values: np.array(list(values), np.uint16))
+
+
+def _person(k: int, seed: int, track_id: int, state: str, visibility: bool) -> Person:
+    rng = np.random.default_rng(seed)
+    kps = rng.uniform(0, 600, (k, 2)).astype(np.float32)
+    scores = rng.uniform(0, 1, k).astype(np.float32)
+    scores[3] = 0.0  # a keypoint the model did not see stays in its slot
+    return Person(bbox=np.array([10, 20, 300, 400], np.float32), score=0.87, keypoints=kps,
+                  keypoint_scores=scores, visibility=scores.copy() if visibility else
+                  np.full(k, np.nan, np.float32), track_id=track_id, track_state=state)
+
+
+def _header(store):
+    t = store.types
+    return t["std_msgs/msg/Header"](stamp=t["builtin_interfaces/msg/Time"](
+        sec=1700000000, nanosec=123456789), frame_id="camera_color_optical_frame")
+
+
+@pytest.mark.parametrize("store_name", ["ROS2_JAZZY", "ROS2_HUMBLE"])
+@pytest.mark.parametrize("topology,people", [
+    (COCO17, [(1, 0, "confirmed", False), (2, 5, "tentative", False), (3, -1, "", False)]),
+    (BLAZEPOSE33, [(4, 0, "confirmed", True)]),
+], ids=["3x17", "1x33"])
+def test_pose_array_round_trips_through_cdr(store_name, topology, people):
+    store = _typestore(store_name)
+    types = _types(store)
+    result = FrameResult(1700000000.123, (640, 480), topology.name,
+                         [_person(topology.num_keypoints, *p) for p in people])
+    depth = [np.where(np.arange(topology.num_keypoints)[:, None] % 2 == 0, 1.5, np.nan)
+             * np.ones((1, 3)) if i == 0 else None for i in range(len(people))]
+    msg = to_pose_array(types, result, _header(store), topology, 0.0421, depth)
+    name = "pose_estimation_ros/msg/PersonPoseArray"
+    wire = store.serialize_cdr(msg, name)
+    back = store.deserialize_cdr(wire, name)
+    assert bytes(store.serialize_cdr(back, name)) == bytes(wire)
+    assert back.header.stamp.nanosec == 123456789
+    assert back.header.frame_id == "camera_color_optical_frame"
+    assert back.topology == topology.name and list(back.keypoint_names) == list(topology.keypoints)
+    assert (back.image_width, back.image_height) == (640, 480)
+    assert (back.latency.sec, back.latency.nanosec) == (0, 42100000)
+    assert len(back.people) == len(people)
+    for src, out in zip(result.people, back.people):
+        assert len(out.keypoints) == topology.num_keypoints  # dense, topology order
+        assert out.track_id == src.track_id
+        np.testing.assert_allclose([(k.x, k.y) for k in out.keypoints], src.keypoints)
+        np.testing.assert_allclose([k.score for k in out.keypoints], src.keypoint_scores)
+        assert out.keypoints[3].score == 0.0
+        vis = [k.visibility for k in out.keypoints]
+        assert all(math.isnan(v) for v in vis) == (topology is COCO17)
+    states = [p.track_state for p in back.people]
+    PersonPose = types.PersonPose
+    expected = {"confirmed": PersonPose.TRACK_STATE_CONFIRMED,
+                "tentative": PersonPose.TRACK_STATE_TENTATIVE,
+                "": PersonPose.TRACK_STATE_UNTRACKED}
+    assert states == [expected[p[2]] for p in people]
+    first = back.people[0].keypoints
+    assert first[0].position_valid and first[0].position.z == 1.5
+    assert not first[1].position_valid and math.isnan(first[1].position.x)  # never a fake 0
+    if len(back.people) > 1:
+        assert not any(k.position_valid for k in back.people[1].keypoints)
+
+
+def test_skeleton_message_carries_the_edges():
+    store = _typestore("ROS2_JAZZY")
+    msg = to_skeleton(_types(store), COCO17)
+    back = store.deserialize_cdr(store.serialize_cdr(msg, "pose_estimation_ros/msg/Skeleton"),
+                                 "pose_estimation_ros/msg/Skeleton")
+    assert list(zip(back.edge_start, back.edge_end)) == list(COCO17.edges)
+    assert list(back.keypoint_names) == list(COCO17.keypoints)
+
+
+def test_markers_unproject_with_camera_info_and_prefer_depth():
+    k = np.array([[500, 0, 320], [0, 500, 240], [0, 0, 1]], np.float64)
+    np.testing.assert_allclose(unproject(np.array([[320, 240], [820, 240]]), k, 2.0),
+                               [[0, 0, 2], [2, 0, 2]])
+    person = _person(17, 1, 7, "confirmed", False)
+    person.keypoint_scores[:] = 0.9
+    result = FrameResult(0.0, (640, 480), "coco17", [person])
+    depth = np.full((17, 3), np.nan)
+    depth[0] = (0.1, 0.2, 3.0)
+    specs = marker_specs(result, COCO17, k, 2.0, colour_for, positions=[depth])
+    assert [s.kind for s in specs] == ["LINE_LIST", "SPHERE_LIST"]
+    lines, joints = specs
+    assert len(lines.points) == 2 * len(COCO17.edges) and len(joints.points) == 17
+    assert joints.points[0] == (0.1, 0.2, 3.0)  # from depth
+    assert joints.points[1][2] == 2.0  # on the marker_depth plane
+    assert all(0.0 <= c <= 1.0 for c in lines.color) and lines.color == joints.color
+
+
+def test_package_xml_parses_as_format_3_with_catkin_pkg():
+    from catkin_pkg.package import parse_package
+
+    pkg = parse_package(str(ROOT / "package.xml"))
+    assert pkg.package_format == 3 and pkg.name == "pose_estimation_ros"
+    assert "rosidl_interface_packages" in [g.name for g in pkg.member_of_groups]
+    build = {d.name for d in pkg.build_depends + pkg.buildtool_depends}
+    run = {d.name for d in pkg.exec_depends}
+    assert {"rosidl_default_generators", "std_msgs", "geometry_msgs",
+            "builtin_interfaces"} <= build
+    assert {"rclpy", "sensor_msgs", "visualization_msgs", "diagnostic_msgs", "launch_ros",
+            "rosidl_default_runtime"} <= run
+
+
+def test_launch_file_node_and_entry_point_compile():
+    for path in [ROOT / "launch" / "pose_estimation.launch.py",
+                 ROOT / "pose_estimation_ros" / "node.py",
+                 ROOT / "scripts" / "pose_estimation_node"]:
+        py_compile.compile(str(path), doraise=True, cfile=str(Path("/tmp") / (path.name + ".c")))
+    assert (ROOT / "scripts" / "pose_estimation_node").stat().st_mode & 0o111
+    cmake = (ROOT / "CMakeLists.txt").read_text()
+    for name in MSG_NAMES:
+        assert f'"msg/{name}.msg"' in cmake
+    assert "DESTINATION lib/${PROJECT_NAME}" in cmake
