@@ -213,9 +213,11 @@ def cmd_bench(args) -> int:
               f"batched {per_b:.2f} ms/person, one call per person {per_s:.2f} ms/person "
               f"(batched is {per_s / per_b:.2f}x)")
     if getattr(pipeline, "detector_runs", 0):
+        inner = getattr(pipeline, "pipeline", pipeline)
+        schedule = (f", det_interval {args.det_interval}" if hasattr(inner, "process_tracked")
+                    and not args.no_tracking else "")
         print(f"detector ran on {pipeline.detector_runs} of {report.frames} frames "
-              f"({100 * pipeline.detector_runs / report.frames:.0f}%), det_interval "
-              f"{args.det_interval}")
+              f"({100 * pipeline.detector_runs / report.frames:.0f}%){schedule}")
     print(report.last_line())
     return 0
 

@@ -3,9 +3,10 @@
 Stages, in order, for each frame (all settings in `TrackerConfig`):
 1. predict every track one frame ahead (constant-velocity Kalman over box and keypoints);
 2. pose NMS on the frame's people (OKS with the topology's sigmas, IoU where it has none);
-3. associate visible tracks by keypoint distance (mean squared Mahalanobis distance over the
-   confident keypoints, gated at the χ² 95% quantile for 2 degrees of freedom), then the missing
-   tracks by box IoU, each stage solved with `scipy.optimize.linear_sum_assignment`;
+3. associate visible tracks by keypoint distance (gated by the mean squared Mahalanobis
+   distance over the confident keypoints at the χ² 95% quantile for 2 degrees of freedom,
+   ranked by the mean distance in person sizes), then the missing tracks by box IoU, each stage
+   solved with `scipy.optimize.linear_sum_assignment`;
 4. update matched tracks, start tentative tracks for the rest, age unmatched tracks (a missing
    confirmed track is predicted for up to `max_missing` frames, then lost);
 5. smooth the keypoints of each track with its own One-Euro filter (restarted on track birth,
@@ -198,9 +199,10 @@ class Tracker:
         missing = [i for i, t in enumerate(self.tracks) if t.missed > 0]
         pairs: list[tuple[int, int]] = []
         if visible and free:
-            cost = self._keypoint_costs([self.tracks[ti] for ti in visible],
-                                        [measurements[pi] for pi in free])
-            pairs += self._solve(cost, visible, free, cfg.match_gate)
+            maha, dist = self._keypoint_costs([self.tracks[ti] for ti in visible],
+                                              [measurements[pi] for pi in free])
+            pairs += self._solve(np.where(maha <= cfg.match_gate, dist, _INF), visible, free,
+                                 _INF / 2)
             free = [p for p in free if p not in {pi for _, pi in pairs}]
         if missing and free:
             predicted = np.stack([_box_of_state(self.tracks[ti].kalman.x) for ti in missing])
@@ -216,19 +218,25 @@ class Tracker:
         return [(rows[i], cols[j]) for i, j in zip(r, c) if gated[i, j] < _INF]
 
     @staticmethod
-    def _keypoint_costs(tracks: list[Track], measurements: list) -> np.ndarray:
-        """[T, P] mean squared Mahalanobis distance per keypoint (x and y together: 2 degrees
-        of freedom) between each track's prediction and each pose, over the pose's confident
-        keypoints; the box centre where a pose has none."""
+    def _keypoint_costs(tracks: list[Track], measurements: list):
+        """Two [T, P] matrices between each track's prediction and each pose, over the pose's
+        confident keypoints (the box centre where it has none): the mean squared Mahalanobis
+        distance per keypoint (x and y together: 2 degrees of freedom), which gates, and the
+        mean distance in units of the track's size, which ranks. Ranking by Mahalanobis
+        distance alone would favour the least certain track (the fastest mover)."""
         x = np.stack([t.kalman.x for t in tracks])[:, None]  # [T, 1, D]
         var = np.stack([t.kalman.innovation_variance(t.scale) for t in tracks])[:, None]
         z = np.stack([m[0] for m in measurements])[None]  # [1, P, D]
         seen = np.stack([m[1][4::2] for m in measurements])[None]  # [1, P, K]
-        d2 = (z - x) ** 2 / var
-        per_kp = d2[..., 4::2] + d2[..., 5::2]
+        scale = np.array([t.scale for t in tracks])[:, None]  # [T, 1]
+        diff2 = (z - x) ** 2
+        d2 = diff2 / var
         n = seen.sum(-1)
-        mean = (per_kp * seen).sum(-1) / np.maximum(n, 1)
-        return np.where(n > 0, mean, d2[..., 0] + d2[..., 1])
+        maha = ((d2[..., 4::2] + d2[..., 5::2]) * seen).sum(-1) / np.maximum(n, 1)
+        dist = (np.sqrt(diff2[..., 4::2] + diff2[..., 5::2]) * seen).sum(-1) / np.maximum(n, 1)
+        centre = np.sqrt(diff2[..., 0] + diff2[..., 1])
+        return (np.where(n > 0, maha, d2[..., 0] + d2[..., 1]),
+                np.where(n > 0, dist, centre) / scale)
 
     def _start(self, person: Person, measurement) -> Track:
         track = Track(self._next_id, PoseKalman(measurement[0], _scale(person.bbox),
