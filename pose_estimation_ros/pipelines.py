@@ -134,8 +134,8 @@ class TrackedPipeline:
 
     def process(self, image: np.ndarray, stamp: float = 0.0) -> FrameResult:
         if hasattr(self.pipeline, "process_tracked"):
-            detect = self.tracker.detection_due()
             boxes, scores = self.tracker.pose_boxes()
+            detect = self.tracker.detection_due(boxes)
             result = self.pipeline.process_tracked(image, stamp, boxes, scores, detect,
                                                    self.config.det_merge_iou)
             self.tracker.note_frame(detect)

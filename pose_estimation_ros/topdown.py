@@ -77,9 +77,8 @@ class TopDownPipeline:
             with timer.stage("postprocess"):
                 boxes = np.concatenate([boxes, det_boxes])
                 scores = np.concatenate([scores, det_scores])
-                keep = priority_nms(boxes, merge_iou)
-                boxes, scores = boxes[keep][:self.config.detector.max_people], scores[keep]
-                scores = scores[:len(boxes)]
+                keep = priority_nms(boxes, merge_iou)[:self.config.detector.max_people]
+                boxes, scores = boxes[keep], scores[keep]
         return self._result(bgr, boxes, scores, stamp, timer)
 
     def process_boxes(self, image: np.ndarray, boxes: np.ndarray,

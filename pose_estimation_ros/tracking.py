@@ -116,8 +116,12 @@ class Tracker:
         self._force = True
 
     # ---- skip-frame detection -------------------------------------------------------------
-    def detection_due(self) -> bool:
-        return self._force or self._countdown <= 0 or not len(self.pose_boxes()[0])
+    def detection_due(self, pose_boxes: np.ndarray | None = None) -> bool:
+        """Whether the detector must run on the next frame (`pose_boxes`: this frame's
+        `pose_boxes()[0]` where the caller has them already)."""
+        if pose_boxes is None:
+            pose_boxes = self.pose_boxes()[0]
+        return self._force or self._countdown <= 0 or len(pose_boxes) == 0
 
     def note_frame(self, detector_ran: bool) -> None:
         self._countdown = self.config.det_interval - 1 if detector_ran else self._countdown - 1
