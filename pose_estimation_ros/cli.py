@@ -59,8 +59,7 @@ def _options(args, static: bool = False) -> PipelineOptions:
     return PipelineOptions(
         pipeline=args.pipeline, variant=args.variant, static_image_mode=static,
         detector=args.detector, pose=args.pose, det_score=args.det_score,
-        max_people=args.max_people, movenet_model=args.pose,
-        min_person_score=args.min_person_score,
+        max_people=args.max_people, min_person_score=args.min_person_score,
         runtime=RuntimeOptions(provider=args.provider, threads=args.threads))
 
 

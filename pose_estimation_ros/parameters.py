@@ -90,7 +90,7 @@ def pipeline_options(values: dict[str, Any]) -> PipelineOptions:
     return PipelineOptions(
         pipeline=v["pipeline"], variant=v["variant"], detector=v["detector"], pose=v["pose"],
         det_score=float(v["det_score"]), max_people=v["max_people"],
-        movenet_model=v["pose"], min_person_score=float(v["min_person_score"]),
+        min_person_score=float(v["min_person_score"]),
         runtime=RuntimeOptions(provider=v["provider"], threads=v["threads"]))
 
 

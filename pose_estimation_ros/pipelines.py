@@ -34,14 +34,13 @@ class PipelineOptions:
     #: BlazePose landmark variant: lite, full or heavy
     variant: str = "full"
     static_image_mode: bool = False
-    #: top-down: person detector and pose head ids
+    #: top-down: person detector and pose head ids (`pose` is also the model of the
+    #: single-person MoveNet pipeline: movenet-thunder or movenet-lightning)
     detector: str = "rtmdet-nano"
     pose: str = "movenet-thunder"
     #: top-down detector: minimum score, people kept per frame
     det_score: float = 0.5
     max_people: int = 6
-    #: MoveNet single-person: movenet-thunder or movenet-lightning
-    movenet_model: str = "movenet-thunder"
     #: MoveNet (both modes): minimum person score
     min_person_score: float = 0.2
     runtime: RuntimeOptions = RuntimeOptions()
@@ -63,7 +62,7 @@ class PipelineOptions:
                                                                           self.pose)
             return [det, HEADS[pose].model]
         if self.pipeline == "movenet":
-            return [self.movenet_model]
+            return [self.pose]
         return ["movenet-multipose"]
 
 
@@ -80,7 +79,7 @@ def create_pipeline(options: PipelineOptions):
             runtime=o.runtime))
     if o.pipeline == "movenet":
         return MoveNetSinglePose(MoveNetConfig(
-            model=o.movenet_model, min_person_score=o.min_person_score,
+            model=o.pose, min_person_score=o.min_person_score,
             static_image_mode=o.static_image_mode, runtime=o.runtime))
     return MoveNetMultiPose(MultiPoseConfig(min_person_score=o.min_person_score,
                                             runtime=o.runtime))
