@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .imaging import read_image
+from .nms import oks_matrix
 from .results import FrameResult
 from .topology import COCO17, get_topology, to_coco17
 
@@ -35,10 +36,7 @@ def oks(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, area: float) -> f
     """Object keypoint similarity of one [17,2] prediction with one GT person."""
     if not np.any(visible):
         return 0.0
-    sigmas = np.asarray(COCO17.sigmas)
-    d2 = np.sum((pred - gt) ** 2, axis=1)
-    e = d2 / (2 * (2 * sigmas) ** 2 * (area + np.spacing(1)))
-    return float(np.mean(np.exp(-e[visible])))
+    return float(oks_matrix(gt[None], pred[None], [area], COCO17.sigmas, visible[None])[0, 0])
 
 
 def _coco_keypoints(result: FrameResult):

@@ -96,3 +96,15 @@ def pose_nms(keypoints: np.ndarray, keypoint_scores: np.ndarray, scores: np.ndar
         keep.append(int(i))
         suppressed |= sim[i] > threshold
     return np.asarray(keep, int)
+
+
+def suppress_duplicate_people(people: list, sigmas, threshold: float) -> list:
+    """Pose NMS over one frame's `Person`s (`pose_nms`), ranked by person score × mean
+    keypoint score; a threshold of 1 or more keeps everyone."""
+    if len(people) < 2 or threshold >= 1.0:
+        return list(people)
+    keep = pose_nms(np.stack([p.keypoints for p in people]),
+                    np.stack([p.keypoint_scores for p in people]),
+                    np.array([p.score * float(np.mean(p.keypoint_scores)) for p in people]),
+                    np.stack([p.bbox for p in people]), sigmas, threshold)
+    return [people[i] for i in keep]

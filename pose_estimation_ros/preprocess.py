@@ -55,18 +55,17 @@ def crop_points_to_image(points: np.ndarray, rect: RotatedRect, out_w: int,
     return crop_to_image(norm, rect)
 
 
-def letterbox(image: np.ndarray, out_w: int, out_h: int, pad_value: float,
-              centre: bool = False) -> tuple[np.ndarray, float, tuple[float, float]]:
-    """Resize keeping the aspect ratio into an (out_h, out_w) canvas filled with `pad_value`,
-    at the top-left (MMDetection's exports) or centred. Returns the canvas, the scale and the
-    (x, y) offset: image point p sits at p·scale + offset on the canvas."""
+def letterbox(image: np.ndarray, out_w: int, out_h: int,
+              pad_value: float) -> tuple[np.ndarray, float, tuple[float, float]]:
+    """Resize keeping the aspect ratio into the top-left of an (out_h, out_w) canvas filled
+    with `pad_value` (MMDetection's exports, MoveNet MultiPose). Returns the canvas, the scale
+    and the (x, y) offset: image point p sits at p·scale + offset on the canvas."""
     h, w = image.shape[:2]
     scale = min(out_w / w, out_h / h)
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-    ox, oy = ((out_w - nw) // 2, (out_h - nh) // 2) if centre else (0, 0)
     canvas = np.full((out_h, out_w, 3), pad_value, np.uint8)
-    canvas[oy:oy + nh, ox:ox + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
-    return canvas, scale, (float(ox), float(oy))
+    canvas[:nh, :nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    return canvas, scale, (0.0, 0.0)
 
 
 def to_input(crops: np.ndarray, spec: ModelSpec) -> np.ndarray:

@@ -8,21 +8,10 @@ import numpy as np
 from .detection import DetectorConfig, PersonDetector
 from .heads import PoseHead, get_head
 from .imaging import to_bgr8
-from .nms import pose_nms, priority_nms
-from .results import FrameResult, Person
+from .nms import priority_nms, suppress_duplicate_people
+from .results import FrameResult
 from .runtime import RuntimeOptions
 from .timing import StageTimer
-from .topology import Topology
-
-
-def suppress_duplicates(people: list[Person], topology: Topology,
-                        threshold: float) -> list[Person]:
-    """OKS pose NMS over one frame's people, ranked by box score × mean keypoint score."""
-    keep = pose_nms(np.stack([p.keypoints for p in people]),
-                    np.stack([p.keypoint_scores for p in people]),
-                    np.array([p.score * float(np.mean(p.keypoint_scores)) for p in people]),
-                    np.stack([p.bbox for p in people]), topology.sigmas, threshold)
-    return [people[i] for i in keep]
 
 
 @dataclass(frozen=True)
@@ -67,7 +56,8 @@ class TopDownPipeline:
                         track_scores: np.ndarray, detect: bool,
                         merge_iou: float = 0.7) -> FrameResult:
         """One video frame with boxes from the tracker's poses; on detection frames the
-        detector's boxes are merged in (IoU NMS, the tracks' boxes first)."""
+        detector's boxes are merged in (IoU NMS, the tracks' boxes first). The tracker runs
+        the pose NMS on the result."""
         timer = StageTimer()
         bgr = to_bgr8(image)
         boxes, scores = track_boxes.reshape(-1, 4), track_scores.reshape(-1)
@@ -79,7 +69,7 @@ class TopDownPipeline:
                 scores = np.concatenate([scores, det_scores])
                 keep = priority_nms(boxes, merge_iou)[:self.config.detector.max_people]
                 boxes, scores = boxes[keep], scores[keep]
-        return self._result(bgr, boxes, scores, stamp, timer)
+        return self._result(bgr, boxes, scores, stamp, timer, nms=False)
 
     def process_boxes(self, image: np.ndarray, boxes: np.ndarray,
                       stamp: float = 0.0) -> FrameResult:
@@ -93,8 +83,8 @@ class TopDownPipeline:
     def _result(self, bgr, boxes, scores, stamp, timer, nms: bool = True) -> FrameResult:
         h, w = bgr.shape[:2]
         people = self.head(bgr, boxes, scores, timer)
-        if nms and len(people) > 1 and self.config.pose_nms_threshold < 1.0:
+        if nms:
             with timer.stage("postprocess"):
-                people = suppress_duplicates(people, self.topology,
-                                             self.config.pose_nms_threshold)
+                people = suppress_duplicate_people(people, self.topology.sigmas,
+                                                   self.config.pose_nms_threshold)
         return FrameResult(stamp, (w, h), self.topology.name, people, timer.ms)

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .kalman import KalmanParams, PoseKalman
-from .nms import iou_matrix, pose_nms
+from .nms import iou_matrix, suppress_duplicate_people
 from .results import FrameResult, Person, bbox_of_keypoints
 from .smoothing import OneEuroFilter, OneEuroParams
 from .topology import Topology
@@ -147,7 +147,8 @@ class Tracker:
         cfg = self.config
         for t in self.tracks:
             t.kalman.predict(t.scale)
-        people = self._nms(result.people)
+        people = suppress_duplicate_people(result.people, self.topology.sigmas,
+                                           cfg.pose_nms_threshold)
         measurements = [_measurement(p, cfg.keypoint_min_score) for p in people]
         pairs, free = self._associate(people, measurements)
         self.lost_ids = []
@@ -185,16 +186,6 @@ class Tracker:
             out.append(self._emit(track, people[pi], stamp))
         self.confirmed_ids.update(t.id for t in self.tracks if t.state == "confirmed")
         return replace(result, people=out)
-
-    def _nms(self, people: list[Person]) -> list[Person]:
-        if len(people) < 2 or self.config.pose_nms_threshold >= 1.0:
-            return list(people)
-        keep = pose_nms(np.stack([p.keypoints for p in people]),
-                        np.stack([p.keypoint_scores for p in people]),
-                        np.array([p.score for p in people]),
-                        np.stack([p.bbox for p in people]), self.topology.sigmas,
-                        self.config.pose_nms_threshold)
-        return [people[i] for i in keep]
 
     def _associate(self, people, measurements) -> tuple[list[tuple[int, int]], list[int]]:
         cfg = self.config
