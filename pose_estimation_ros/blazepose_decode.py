@@ -5,6 +5,7 @@ the BlazePose paper (Bazarevsky et al., 2020) describes the design.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -72,37 +73,51 @@ def decode_detections(raw_boxes: np.ndarray, raw_scores: np.ndarray, letterbox: 
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def _window_offsets(kernel: int, hm_w: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat-index offsets [k·k] of a k×k window in an [h, w, n] heatmap, and the window's
+    weights [k·k, 3]: 1, column offset, row offset (for the sums of one matrix product)."""
+    offs = np.arange(kernel) - (kernel - 1) // 2
+    dr, dc = np.meshgrid(offs, offs, indexing="ij")
+    weights = np.stack([np.ones(kernel * kernel), dc.ravel(), dr.ravel()], axis=1)
+    return ((dr * hm_w + dc) * n).ravel(), weights.astype(np.float32)
+
+
 def refine_with_heatmap(xy: np.ndarray, heatmap: np.ndarray, kernel: int = 9,
                         min_confidence: float = 0.5) -> np.ndarray:
     """Replace each landmark by the confidence-weighted mean of the heatmap around it.
 
     xy [L, 2] normalised to the crop; heatmap [h, w, L] logits. As in MediaPipe's
     RefineLandmarksFromHeatmap, a landmark is refined only when the window's peak confidence
-    reaches `min_confidence`; windows are cut at the heatmap's border, not padded.
+    reaches `min_confidence`; windows are cut at the heatmap's border, not padded. Confidences
+    are float32 like the reference's. All windows are gathered at once from the flat heatmap.
     """
     hm_h, hm_w, n = heatmap.shape
     half = (kernel - 1) // 2
-    col = np.trunc(xy[:, 0] * hm_w).astype(np.int64)  # C-style truncation, as the reference
-    row = np.trunc(xy[:, 1] * hm_h).astype(np.int64)
+    col = np.trunc(xy[:, 0] * hm_w).astype(np.intp)  # C-style truncation, as the reference
+    row = np.trunc(xy[:, 1] * hm_h).astype(np.intp)
     # The reference tests the column twice and never the row's upper bound; do the same.
     inside = (col >= 0) & (col < hm_w) & (row >= 0) & (col < hm_h)
-    offs = np.arange(-half, half + 1)
-    rows = row[:, None] + offs  # [L, k]
-    cols = col[:, None] + offs
-    valid = ((rows >= 0) & (rows < hm_h))[:, :, None] & ((cols >= 0) & (cols < hm_w))[:, None, :]
-    r = np.clip(rows, 0, hm_h - 1)[:, :, None]
-    c = np.clip(cols, 0, hm_w - 1)[:, None, :]
-    logits = heatmap[r, c, np.arange(n)[:, None, None]]  # [L, k, k]
-    conf = np.where(valid, 1.0 / (1.0 + np.exp(-logits.astype(np.float64))), 0.0)
-    total = conf.sum(axis=(1, 2))
-    peak = conf.max(axis=(1, 2))
-    ok = inside & (peak >= min_confidence) & (total > 0)
-    safe = np.where(total > 0, total, 1.0)
-    ref_x = (conf * cols[:, None, :]).sum(axis=(1, 2)) / hm_w / safe
-    ref_y = (conf * rows[:, :, None]).sum(axis=(1, 2)) / hm_h / safe
+    offsets, weights = _window_offsets(kernel, hm_w, n)
+    flat = ((row * hm_w + col) * n + np.arange(n))[:, None] + offsets  # [L, k·k]
+    conf = heatmap.reshape(-1).take(flat, mode="clip").astype(np.float32)
+    np.negative(conf, out=conf)
+    np.exp(conf, out=conf)
+    conf += 1.0
+    np.reciprocal(conf, out=conf)  # sigmoid of the logits
+    if (row.min() < half or row.max() >= hm_h - half or col.min() < half
+            or col.max() >= hm_w - half):  # some window crosses the border: cut it there
+        r = row[:, None] + weights[:, 2].astype(np.intp)
+        c = col[:, None] + weights[:, 1].astype(np.intp)
+        conf *= (r >= 0) & (r < hm_h) & (c >= 0) & (c < hm_w)
+    sums = conf @ weights  # [L, 3]: Σconf, Σconf·Δcol, Σconf·Δrow
+    total = sums[:, 0]
+    ok = inside & (conf.max(axis=1) >= min_confidence) & (total > 0)
     out = xy.copy()
-    out[ok, 0] = ref_x[ok]
-    out[ok, 1] = ref_y[ok]
+    if ok.any():
+        t = total[ok]
+        out[ok, 0] = (col[ok] + sums[ok, 1] / t) / hm_w
+        out[ok, 1] = (row[ok] + sums[ok, 2] / t) / hm_h
     return out
 
 
@@ -132,11 +147,12 @@ def decode_landmarks(raw: np.ndarray, flag: np.ndarray, heatmap: np.ndarray,
     pixels = crop_to_image(xy, rect)
     z = lm[:NUM_LANDMARKS, 2] / crop_size * rect.width
     world_xyz = rotate_vectors(world.reshape(NUM_ALL_LANDMARKS, 3)[:NUM_LANDMARKS], rect.angle)
+    probs = _sigmoid(lm[:NUM_LANDMARKS, 3:5]).astype(np.float32)  # visibility, presence
     return Landmarks(
         keypoints=pixels[:NUM_LANDMARKS],
         z=z.astype(np.float32),
-        visibility=_sigmoid(lm[:NUM_LANDMARKS, 3]).astype(np.float32),
-        presence=_sigmoid(lm[:NUM_LANDMARKS, 4]).astype(np.float32),
+        visibility=probs[:, 0].copy(),
+        presence=probs[:, 1].copy(),
         aux=pixels[NUM_LANDMARKS:NUM_LANDMARKS + 2],
         world=world_xyz,
         pose_score=float(np.asarray(flag).reshape(-1)[0]),

@@ -85,6 +85,11 @@ class Model:
         so.intra_op_num_threads = options.threads
         so.inter_op_num_threads = 1
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Pool threads still spin between the operators of a run, but stop when it ends: a
+        # camera frame arrives every 33 ms and a spinning thread would take the core the video
+        # decoder and the other ROS nodes need (measured here: decode 0.7 → 0.25 ms per frame,
+        # model time unchanged).
+        so.add_session_config_entry("session.force_spinning_stop", "1")
         so.log_severity_level = 3
         try:
             self.session = ort.InferenceSession(str(path), sess_options=so,

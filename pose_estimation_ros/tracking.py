@@ -16,6 +16,7 @@ does not run (`pose_boxes`) and says when it must run (`detection_due`).
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field, replace
 
@@ -185,7 +186,7 @@ class Tracker:
             track = self._start(people[pi], measurements[pi])
             out.append(self._emit(track, people[pi], stamp))
         self.confirmed_ids.update(t.id for t in self.tracks if t.state == "confirmed")
-        return replace(result, people=out)
+        return FrameResult(result.stamp, result.image_size, result.topology, out, result.timings)
 
     def _associate(self, people, measurements) -> tuple[list[tuple[int, int]], list[int]]:
         cfg = self.config
@@ -219,19 +220,21 @@ class Tracker:
         distance per keypoint (x and y together: 2 degrees of freedom), which gates, and the
         mean distance in units of the track's size, which ranks. Ranking by Mahalanobis
         distance alone would favour the least certain track (the fastest mover)."""
-        x = np.stack([t.kalman.x for t in tracks])[:, None]  # [T, 1, D]
-        var = np.stack([t.kalman.innovation_variance(t.scale) for t in tracks])[:, None]
-        z = np.stack([m[0] for m in measurements])[None]  # [1, P, D]
-        seen = np.stack([m[1][4::2] for m in measurements])[None]  # [1, P, K]
+        x = np.array([t.kalman.x for t in tracks])[:, None]  # [T, 1, D]
+        var = np.array([t.kalman.innovation_variance(t.scale) for t in tracks])[:, None]
+        z = np.array([m[0] for m in measurements])[None]  # [1, P, D]
+        seen = np.array([m[1][4::2] for m in measurements], np.float64)  # [P, K]
         scale = np.array([t.scale for t in tracks])[:, None]  # [T, 1]
         diff2 = (z - x) ** 2
         d2 = diff2 / var
-        n = seen.sum(-1)
-        maha = ((d2[..., 4::2] + d2[..., 5::2]) * seen).sum(-1) / np.maximum(n, 1)
-        dist = (np.sqrt(diff2[..., 4::2] + diff2[..., 5::2]) * seen).sum(-1) / np.maximum(n, 1)
-        centre = np.sqrt(diff2[..., 0] + diff2[..., 1])
-        return (np.where(n > 0, maha, d2[..., 0] + d2[..., 1]),
-                np.where(n > 0, dist, centre) / scale)
+        n = np.maximum(seen.sum(-1), 1)  # [P]
+        maha = np.einsum("tpk,pk->tp", d2[..., 4::2] + d2[..., 5::2], seen) / n
+        dist = np.einsum("tpk,pk->tp", np.sqrt(diff2[..., 4::2] + diff2[..., 5::2]), seen) / n
+        none = ~seen.any(-1)  # poses without a confident keypoint: use the box centre
+        if none.any():
+            maha[:, none] = (d2[..., 0] + d2[..., 1])[:, none]
+            dist[:, none] = np.sqrt(diff2[..., 0] + diff2[..., 1])[:, none]
+        return maha, dist / scale
 
     def _start(self, person: Person, measurement) -> Track:
         track = Track(self._next_id, PoseKalman(measurement[0], _scale(person.bbox),
@@ -244,7 +247,8 @@ class Tracker:
         return track
 
     def _emit(self, track: Track, person: Person, stamp: float) -> Person:
-        out = replace(person, track_id=track.id, track_state=track.state)
+        out = copy.copy(person)  # shallow: the arrays are replaced, never written in place
+        out.track_id, out.track_state = track.id, track.state
         self.raw_keypoints[track.id] = person.keypoints
         if self.config.smoothing:
             out.keypoints = track.filter(person.keypoints, stamp,

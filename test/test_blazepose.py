@@ -35,6 +35,36 @@ def test_heatmap_refinement_moves_to_the_peak_and_ignores_weak_ones():
     assert out[1].tolist() == xy[1].tolist()
 
 
+
+def _refine_one_by_one(xy, heatmap, kernel):
+    """The refinement written as MediaPipe describes it: a loop over landmarks and pixels."""
+    hm_h, hm_w, n = heatmap.shape
+    out = xy.copy()
+    for i in range(n):
+        col, row = int(xy[i, 0] * hm_w), int(xy[i, 1] * hm_h)
+        if not (0 <= col < hm_w and 0 <= row and col < hm_h):  # the reference's own test
+            continue
+        total = wx = wy = peak = 0.0
+        for r in range(row - kernel // 2, row + kernel // 2 + 1):
+            for c in range(col - kernel // 2, col + kernel // 2 + 1):
+                if 0 <= r < hm_h and 0 <= c < hm_w:
+                    conf = 1.0 / (1.0 + math.exp(-float(heatmap[r, c, i])))
+                    total, wx, wy, peak = total + conf, wx + conf * c, wy + conf * r, max(peak,
+                                                                                        conf)
+        if peak >= 0.5 and total > 0:
+            out[i] = (wx / hm_w / total, wy / hm_h / total)
+    return out
+
+
+def test_heatmap_refinement_matches_a_plain_loop_inside_and_at_the_border():
+    rng = np.random.default_rng(3)
+    heatmap = rng.normal(-1.0, 3.0, (64, 64, 39)).astype(np.float32)
+    xy = rng.uniform(-0.05, 1.05, (39, 2))  # some windows cross the border, some lie outside
+    xy[:10] = rng.uniform(0.2, 0.8, (10, 2))
+    expected = _refine_one_by_one(xy, heatmap, 9)
+    assert not np.allclose(expected, xy)  # the case refines something
+    assert np.abs(refine_with_heatmap(xy, heatmap, kernel=9) - expected).max() < 1e-6
+
 def test_aligned_rect_points_the_body_up_and_maps_back():
     rect = aligned_rect(np.array([100.0, 200.0]), np.array([100.0, 100.0]))  # upright body
     assert rect.angle == pytest.approx(0.0) and rect.width == pytest.approx(250.0)
