@@ -1,12 +1,17 @@
 """The command line end to end: eval, bench, run, demo, models."""
 import json
 import re
+from pathlib import Path
+
+import pytest
 
 from conftest import DATA, needs_shared
 from pose_estimation_ros.cli import main
+from pose_estimation_ros.evaluation import _add_unlabelled
 
 pytestmark = needs_shared
 VIDEO = str(DATA / "videos" / "mmaction2_test_video_structuralize.mp4")
+UNLABELLED = Path(__file__).parent / "data" / "coco17_eval_merged_unlabelled.json"
 
 
 def _last_line(capsys) -> str:
@@ -88,20 +93,42 @@ def test_models_list_and_verify(capsys):
     assert main(["models", "verify", *shared]) == 0
 
 
-def _eval_ap(capsys, *extra) -> float:
-    code = main(["eval", "--coco", str(DATA / "mmpose_tests" / "coco" / "test_coco.json"),
-                 "--images", str(DATA / "mmpose_tests" / "coco"), "--no-progress",
+def _eval(capsys, annotations, images, *extra) -> tuple[float, float]:
+    """AP and PCK@0.2 of `eval` with rtmdet-nano + movenet-thunder."""
+    code = main(["eval", "--coco", str(annotations), "--images", str(images), "--no-progress",
                  "--pipeline", "topdown", "--pose", "movenet-thunder", *extra])
     assert code == 0
-    return float(re.match(r"AP=([\d.]+) ", _last_line(capsys)).group(1))
+    m = re.match(r"AP=([\d.]+) AP50=[\d.]+ PCK@0.2=([\d.]+) ", _last_line(capsys))
+    return float(m.group(1)), float(m.group(2))
 
 
 def test_topdown_detector_ap_is_close_to_gt_box_ap_on_fully_annotated_images(capsys):
     # The four COCO images annotate every person (tiny ones as ignored), so false positives
     # come from the pipeline alone; OCHuman/Human-Art images in the merged set do not.
-    detector, gt = _eval_ap(capsys), _eval_ap(capsys, "--gt-boxes")
+    coco = DATA / "mmpose_tests" / "coco"
+    (detector, _), (gt, _) = (_eval(capsys, coco / "test_coco.json", coco, *extra)
+                              for extra in ((), ("--gt-boxes",)))
     assert gt > 0.6
     assert abs(detector - gt) <= 0.03, (detector, gt)
+
+
+def test_people_missing_from_the_annotations_are_ignored_not_false_positives(capsys):
+    # OCHuman labels some people per image only; the repository lists the others.
+    merged, images = DATA / "coco17_eval_merged.json", DATA / "mmpose_tests"
+    listed = ("--unlabelled", str(UNLABELLED))
+    plain, with_list = _eval(capsys, merged, images), _eval(capsys, merged, images, *listed)
+    gt_plain, gt_list = (_eval(capsys, merged, images, "--gt-boxes", *extra)
+                         for extra in ((), listed))
+    assert with_list[0] > plain[0] + 0.05  # the detector's finds of unlabelled people
+    assert with_list[1] == plain[1] and gt_list[1] == gt_plain[1]  # PCK: labelled people only
+    assert abs(with_list[0] - gt_list[0]) <= 0.03, (with_list, gt_list)
+
+
+def test_unlabelled_people_must_name_images_of_the_annotations(tmp_path):
+    bad = tmp_path / "unlabelled.json"
+    bad.write_text(json.dumps({"people": [{"file_name": "nowhere.jpg", "bbox": [0, 0, 9, 9]}]}))
+    with pytest.raises(ValueError, match="nowhere.jpg is not an image"):
+        _add_unlabelled(json.loads((DATA / "coco17_eval_merged.json").read_text()), bad)
 
 
 def test_bench_compares_batched_and_per_person_head_calls(capsys):
