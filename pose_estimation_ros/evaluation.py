@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,8 +62,6 @@ def _only_joints(dataset: dict, joints: np.ndarray) -> dict:
 def _add_unlabelled(dataset: dict, path: str | Path) -> dict:
     """A copy of `dataset` with the people listed in `path` (file_name, bbox [x, y, w, h])
     added as box-only annotations (num_keypoints 0), which COCOeval ignores."""
-    import json
-
     people = json.loads(Path(path).read_text())["people"]
     ids = {im["file_name"]: im["id"] for im in dataset["images"]}
     next_id = max((a["id"] for a in dataset["annotations"]), default=0) + 1
