@@ -61,7 +61,7 @@ def batch_comparison(head, crowded: list, repeats: int = 3) -> tuple[float, floa
     Returns (batched_ms_per_person, per_crop_ms_per_person, people_per_frame)."""
     batched, single, people = [], [], []
     for image, boxes in crowded:
-        x = head.preprocess(image, head.rects(boxes))
+        x = head.preprocess(image, boxes)[0]
         for _ in range(repeats):  # alternate, so both see the same machine load
             batched.append(head.infer(x, batched=True)[1] / len(x))
             single.append(head.infer(x, batched=False)[1] / len(x))

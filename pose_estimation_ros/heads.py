@@ -13,7 +13,8 @@ import numpy as np
 
 from .blazepose_decode import decode_landmarks
 from .crop import RotatedRect
-from .preprocess import box_rect, crop_batch, crop_points_to_image, to_input
+from .preprocess import (box_rect, crop_batch, crop_points_to_image, pad_outside_boxes,
+                         to_input)
 from .results import Person
 from .runtime import RuntimeOptions, open_model
 from .timing import StageTimer
@@ -30,9 +31,23 @@ class HeadSpec:
     padding: float = 1.25
     #: "constant" (the model's pad value) or "replicate" (BlazePose, like MediaPipe)
     border: str = "constant"
+    #: what the crop shows outside the padded box: "image" (RTMPose and BlazePose, trained on
+    #: crops with context) or "pad" (MoveNet, EfficientPose). A square input widens a standing
+    #: person's box ~2.5 times, and MoveNet then often picks the neighbour: two people hugging
+    #: gave one pose, not two. BlazePose found both either way (padding moved its GT-box PCK
+    #: both ways: full −0.02, heavy +0.03).
+    outside_box: str = "image"
     simcc_split: float = 2.0
     #: heatmap channel of each topology keypoint, where the model's order differs
     channel_order: tuple[int, ...] | None = None
+
+    def __post_init__(self):
+        if self.decoder not in ("simcc", "regression", "heatmap", "blazepose"):
+            raise ValueError(f"head {self.id}: unknown decoder {self.decoder!r}")
+        if self.border not in ("constant", "replicate") or self.outside_box not in ("image",
+                                                                                    "pad"):
+            raise ValueError(f"head {self.id}: border must be constant|replicate and "
+                             "outside_box image|pad")
 
 
 #: EfficientPose's channels: head_top, upper_neck, r_shoulder, r_elbow, r_wrist, thorax,
@@ -41,12 +56,13 @@ _EFFICIENTPOSE_TO_MPII = (12, 11, 10, 13, 14, 15, 9, 5, 1, 0, 4, 3, 2, 6, 7, 8)
 
 HEADS: dict[str, HeadSpec] = {h.id: h for h in (
     *(HeadSpec(f"rtmpose-{s}", f"rtmpose-{s}", "simcc", "coco17") for s in "tsml"),
-    HeadSpec("movenet-lightning", "movenet-lightning", "regression", "coco17"),
-    HeadSpec("movenet-thunder", "movenet-thunder", "regression", "coco17"),
+    HeadSpec("movenet-lightning", "movenet-lightning", "regression", "coco17",
+             outside_box="pad"),
+    HeadSpec("movenet-thunder", "movenet-thunder", "regression", "coco17", outside_box="pad"),
     *(HeadSpec(f"blazepose-{v}", f"blazepose-landmark-{v}-batch", "blazepose", "blazepose33",
                border="replicate") for v in ("lite", "full", "heavy")),
     HeadSpec("efficientpose-ii-lite", "efficientpose-ii-lite", "heatmap", "mpii16",
-             channel_order=_EFFICIENTPOSE_TO_MPII),
+             channel_order=_EFFICIENTPOSE_TO_MPII, outside_box="pad"),
 )}
 
 
@@ -114,9 +130,14 @@ class PoseHead:
     def rects(self, boxes: np.ndarray) -> list[RotatedRect]:
         return [box_rect(b, self.aspect, self.spec.padding) for b in boxes]
 
-    def preprocess(self, bgr: np.ndarray, rects: list[RotatedRect]) -> np.ndarray:
-        return to_input(crop_batch(bgr, rects, self.model.spec, self.spec.border),
-                        self.model.spec)
+    def preprocess(self, bgr: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray,
+                                                                       list[RotatedRect]]:
+        """The model input for every box, and the crop regions."""
+        rects = self.rects(boxes)
+        crops = crop_batch(bgr, rects, self.model.spec, self.spec.border)
+        if self.spec.outside_box == "pad":
+            pad_outside_boxes(crops, rects, boxes, self.spec.padding, self.model.spec.pad_value)
+        return to_input(crops, self.model.spec), rects
 
     def infer(self, x: np.ndarray, batched: bool | None = None) -> tuple[list[np.ndarray], float]:
         """Outputs for the whole batch and the milliseconds inside ONNX Runtime: one call when
@@ -134,9 +155,8 @@ class PoseHead:
                  timer: StageTimer) -> list[Person]:
         if len(boxes) == 0:
             return []
-        rects = self.rects(boxes)
         with timer.stage("preprocess"):
-            x = self.preprocess(bgr, rects)
+            x, rects = self.preprocess(bgr, boxes)
         outputs, ms = self.infer(x)
         timer.add(f"model:{self.model.spec.id}", ms)
         with timer.stage("postprocess"):

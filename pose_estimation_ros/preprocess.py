@@ -48,6 +48,20 @@ def crop_batch(image: np.ndarray, rects: list[RotatedRect], spec: ModelSpec,
     return batch
 
 
+def pad_outside_boxes(crops: np.ndarray, rects: list[RotatedRect], boxes: np.ndarray,
+                      padding: float, pad_value: float) -> None:
+    """Fill each [N, H, W, 3] crop of `box_rect(box, …, padding)` with `pad_value` outside the
+    padded box itself (in place), so the widening to the model's aspect adds no image."""
+    n, h, w = crops.shape[:3]
+    for crop, rect, box in zip(crops, rects, boxes):
+        half_w = 0.5 * w * min(1.0, float(box[2] - box[0]) * padding / rect.width)
+        half_h = 0.5 * h * min(1.0, float(box[3] - box[1]) * padding / rect.height)
+        x0, x1 = round(w / 2 - half_w), round(w / 2 + half_w)
+        y0, y1 = round(h / 2 - half_h), round(h / 2 + half_h)
+        crop[:, :x0] = crop[:, x1:] = pad_value
+        crop[:y0] = crop[y1:] = pad_value
+
+
 def crop_points_to_image(points: np.ndarray, rect: RotatedRect, out_w: int,
                          out_h: int) -> np.ndarray:
     """[K, 2] points in crop pixels → image pixels."""

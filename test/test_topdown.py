@@ -12,6 +12,7 @@ from pose_estimation_ros.heads import PoseHead, decode_heatmap
 from pose_estimation_ros.imaging import VideoReader, read_image
 from pose_estimation_ros.movenet import next_crop
 from pose_estimation_ros.pipelines import PipelineOptions, box_runner, create_pipeline
+from pose_estimation_ros.preprocess import box_rect, pad_outside_boxes
 from pose_estimation_ros.topology import COCO17, MPII16, to_coco17
 
 COCO_DIR = DATA / "mmpose_tests" / "coco"
@@ -92,6 +93,27 @@ def test_boxes_at_and_beyond_the_border_are_handled(thunder_topdown):
     np.testing.assert_allclose(clipped.keypoints, result.people[0].keypoints, atol=1e-3)
 
 
+def test_square_crops_show_only_the_padded_box():
+    crops = np.full((1, 100, 100, 3), 200, np.uint8)
+    box = np.array([40.0, 0.0, 60.0, 100.0])  # a standing person: 20 × 100
+    rect = box_rect(box, 1.0, 1.25)  # widened to a 125 × 125 square
+    pad_outside_boxes(crops, [rect], box[None], 1.25, 0)
+    kept = np.flatnonzero(crops[0, 50, :, 0] == 200)
+    assert (kept.min(), kept.max()) == (40, 59)  # 25 of 125 px across: the centre 20 columns
+    assert np.all(crops[0, :, 50] == 200)  # the full height stays
+
+
+@needs_shared
+def test_two_people_hugging_give_two_poses(thunder_topdown):
+    # In frames 54–71 of the clip the detector finds both people, but a square MoveNet crop of
+    # the narrower one shows mostly the other: with the image outside the box, the two crops
+    # gave the same pose twice and pose NMS kept one (2 poses in 3 of the 18 frames; 15 with
+    # the padding).
+    video = VideoReader(DATA / "videos" / "mmaction2_demo_skeleton.mp4")
+    counts = [len(thunder_topdown.process(f.image).people) for f in video if 54 <= f.index <= 71]
+    assert len(counts) == 18 and counts.count(2) >= 14, counts
+
+
 def test_detector_rows_are_filtered_clipped_and_ordered():
     dets = np.array([[10, 10, 100, 200, 0.9],  # person
                      [-30, 50, 60, 500, 0.8],  # leaves the image: clipped
@@ -116,7 +138,7 @@ def test_batched_head_call_equals_one_call_per_crop():
     assert head.batched
     image = read_image(COCO_DIR / "000000197388.jpg")
     boxes = _gt("000000197388.jpg")[0][:3]
-    x = head.preprocess(image, head.rects(boxes))
+    x = head.preprocess(image, boxes)[0]
     one, _ = head.infer(x, batched=True)
     each, _ = head.infer(x, batched=False)
     for a, b in zip(one, each):
