@@ -119,10 +119,14 @@ class Tracker:
     # ---- skip-frame detection -------------------------------------------------------------
     def detection_due(self, pose_boxes: np.ndarray | None = None) -> bool:
         """Whether the detector must run on the next frame (`pose_boxes`: this frame's
-        `pose_boxes()[0]` where the caller has them already)."""
+        `pose_boxes()[0]` where the caller has them already). It must also when a visible
+        track has no pose box (too few confident keypoints): else nothing would look for that
+        person, and a tentative track would die on the miss."""
         if pose_boxes is None:
             pose_boxes = self.pose_boxes()[0]
-        return self._force or self._countdown <= 0 or len(pose_boxes) == 0
+        visible = sum(t.missed == 0 for t in self.tracks)
+        return (self._force or self._countdown <= 0 or len(pose_boxes) == 0
+                or len(pose_boxes) < visible)
 
     def note_frame(self, detector_ran: bool) -> None:
         self._countdown = self.config.det_interval - 1 if detector_ran else self._countdown - 1

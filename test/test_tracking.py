@@ -142,3 +142,20 @@ def test_pose_boxes_follow_the_tracked_keypoints_one_frame_ahead():
     expected = bbox_of_keypoints(person(360, 400, 300).keypoints, np.ones(17), scale=1.25)
     assert boxes.shape == (1, 4) and scores[0] == pytest.approx(0.9)
     np.testing.assert_allclose(boxes[0], expected, atol=3.0)
+
+
+def test_detector_runs_when_a_visible_person_has_too_few_sure_keypoints_for_a_pose_box():
+    tracker = Tracker(TrackerConfig(det_interval=5, smoothing=False), COCO17)
+    unsure = person(700, 400, 300)
+    unsure.keypoint_scores = np.where(np.arange(17) < 6, 0.9, 0.3).astype(np.float32)
+    due = []
+    for i in range(6):
+        due.append(tracker.detection_due())
+        tracker.note_frame(due[-1])
+        tracker.update(frame(i / FPS, person(300, 400, 300), unsure), i / FPS)
+    # one pose box for two visible people: the detector looks for the other every frame
+    assert len(tracker.pose_boxes()[0]) == 1
+    assert due == [True] * 6
+    ids = {p.track_id for p in tracker.update(frame(6 / FPS, person(300, 400, 300), unsure),
+                                              6 / FPS).people}
+    assert ids == {0, 1}  # both keep their first ids
