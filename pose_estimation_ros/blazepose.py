@@ -72,6 +72,11 @@ class BlazePosePipeline:
         self.detector_runs = 0
 
     @property
+    def next_region(self) -> RotatedRect | None:
+        """The region the next frame is cropped from (None: the detector runs first)."""
+        return None if self.config.static_image_mode else self._next_rect
+
+    @property
     def providers(self) -> dict[str, str]:
         return {m.spec.id: m.provider for m in self.models}
 
@@ -118,7 +123,7 @@ class BlazePosePipeline:
         bgr = to_bgr8(image)
         h, w = bgr.shape[:2]
         result = FrameResult(stamp, (w, h), self.topology.name, timings=timer.ms)
-        rect = None if self.config.static_image_mode else self._next_rect
+        rect = self.next_region
         if rect is None:
             rect = self.detect(bgr, timer)
             if rect is None:

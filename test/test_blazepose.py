@@ -131,9 +131,14 @@ def test_tracking_runs_the_detector_only_when_the_pose_is_lost():
         found += bool(pipeline.process(frame.image, frame.stamp).people)
     assert found >= 55
     assert 1 <= pipeline.detector_runs <= 60 - found + 5
+    # The next frame is cropped around the person just found.
+    region, person = pipeline.next_region, pipeline.process(frame.image, frame.stamp).people[0]
+    x1, y1, x2, y2 = person.bbox
+    assert x1 < region.cx < x2 and y1 < region.cy < y2 and region.width > 0.5 * (y2 - y1)
     # A blank frame loses the person; the next frame runs the detector again.
     runs = pipeline.detector_runs
     assert pipeline.process(np.zeros((240, 426, 3), np.uint8), 3.0).people == []
+    assert pipeline.next_region is None
     pipeline.process(next(iter(VideoReader(VIDEO))).image, 3.1)
     assert pipeline.detector_runs >= runs + 1
 
