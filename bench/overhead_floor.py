@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from pose_estimation_ros.blazepose import BlazePosePipeline
-from pose_estimation_ros.crop import crop_matrix
+from pose_estimation_ros.crop import crop_matrix, warp_crop
 from pose_estimation_ros.imaging import VideoReader
 from pose_estimation_ros.timing import model_ms
 
@@ -39,14 +39,12 @@ def one_run(pipeline: BlazePosePipeline, frames: list) -> tuple[float, float, li
 def warp_ms(crops: list, affine: bool) -> float:
     times = []
     for image, rect in crops:
-        m = crop_matrix(rect, 256, 256)
         start = time.perf_counter()
-        if affine:
-            cv2.warpAffine(image, m[:2], (256, 256), flags=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
-        else:
-            cv2.warpPerspective(image, m, (256, 256), flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REPLICATE)
+        if affine:  # the alternative: same matrix, OpenCV's fixed-point affine warp
+            cv2.warpAffine(image, crop_matrix(rect, 256, 256)[:2], (256, 256),
+                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        else:  # the pipeline's exact crop
+            warp_crop(image, rect, 256, 256, "replicate")
         times.append((time.perf_counter() - start) * 1000.0)
     return float(np.median(times))
 
