@@ -1,13 +1,19 @@
-"""pose_estimation_node: the rclpy wiring of the core (Humble and Jazzy).
+"""pose_estimation_node: the rclpy wiring of the core, as a managed lifecycle node.
 
-Subscribes `image` (or `image/compressed`) and `camera_info`; a worker thread processes the
-latest frame only (`LatestFrameScheduler`) and publishes `poses`, `markers`, `annotated_image`
-(only while someone listens), the latched `skeleton` and `/diagnostics`. Everything it calls is
-in the transport-free core and tested there; this file only moves data between ROS and it.
+configure loads the models, activate subscribes `image` (or `image/compressed`) and
+`camera_info` and enables the publishers (`poses`, `markers`, `annotated_image`, the latched
+`skeleton`), deactivate unsubscribes (no processing, models stay loaded), cleanup frees the
+models. `/diagnostics` reports in every state. With `autostart` (default) the node configures
+and activates itself. A worker thread processes the latest frame only (`LatestFrameScheduler`).
+Everything it calls is in the transport-free core and tested there; this file only moves data
+between ROS and it.
 """
 from __future__ import annotations
 
 import array
+import logging
+import signal
+import sys
 import threading
 import time
 
@@ -18,9 +24,10 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 SetParametersResult)
-from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
-from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy)
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.subscription import Subscription
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import ColorRGBA, Header
@@ -30,20 +37,32 @@ from pose_estimation_ros.msg import Keypoint, PersonPose, PersonPoseArray, Skele
 
 from .draw import colour_for, draw_result
 from .imaging import ImageError
-from .parameters import BY_NAME, PARAMS, apply_runtime, check_all, pipeline_options, \
-    tracker_config
+from .log_throttle import ReasonThrottle
+from .parameters import (BY_NAME, PARAMS, apply_runtime, check_all, coerce_all, pipeline_options,
+                         tracker_config, unknown_parameters)
 from .pipelines import TrackedPipeline, create_pipeline
 from .ros_convert import MessageTypes, marker_specs, to_pose_array, to_skeleton
 from .ros_image import compressed_to_bgr, image_to_bgr
+from .ros_qos import SequenceGaps, choose_reliability
+from .ros_stamps import StampChecker
+from .runtime import hardware_id
 from .scheduler import LatestFrameScheduler
 
 TYPES = MessageTypes(PersonPoseArray=PersonPoseArray, PersonPose=PersonPose, Keypoint=Keypoint,
                      Skeleton=Skeleton, Point=Point, Duration=Duration,
                      uint16_array=lambda values: array.array("H", values))
+#: rclpy hands subscription callbacks the DDS message info (sequence numbers) since Iron
+_HAS_MESSAGE_INFO = hasattr(Subscription, "CallbackType")
+_RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE,
+                "best_effort": ReliabilityPolicy.BEST_EFFORT}
+SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 
 
 def _descriptor(p) -> ParameterDescriptor:
-    d = ParameterDescriptor(description=p.description, read_only=p.read_only)
+    # dynamic_typing: the node checks types itself, so that `det_score: 1` is accepted as 1.0
+    # and a wrong type is one clear error instead of rclpy's InvalidParameterTypeException.
+    d = ParameterDescriptor(description=p.description, read_only=p.read_only,
+                            dynamic_typing=True)
     if p.choices:
         d.additional_constraints = "one of: " + ", ".join(map(str, p.choices))
     if p.min is not None and isinstance(p.default, float):
@@ -54,101 +73,244 @@ def _descriptor(p) -> ParameterDescriptor:
     return d
 
 
-class PoseEstimationNode(Node):
-    def __init__(self):
-        super().__init__("pose_estimation_node")
+class _RosLogHandler(logging.Handler):
+    """The core logs through Python `logging` (e.g. the CPU-fallback warning); this sends it
+    to the node's ROS logger, so it reaches the console and /rosout."""
+
+    def __init__(self, logger):
+        super().__init__(logging.INFO)
+        self.ros_logger = logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log = self.ros_logger.error if record.levelno >= logging.ERROR else \
+            self.ros_logger.warning if record.levelno >= logging.WARNING else self.ros_logger.info
+        log(record.getMessage())
+
+
+class PoseEstimationNode(LifecycleNode):
+    def __init__(self, node_name: str = "pose_estimation_node", **kwargs):
+        super().__init__(node_name, **kwargs)
         for p in PARAMS:
             self.declare_parameter(p.name, p.default, _descriptor(p))
-        self.values = {p.name: self.get_parameter(p.name).value for p in PARAMS}
-        problems = check_all(self.values)
-        if problems:
-            raise ValueError("invalid parameters: " + "; ".join(problems))
-        self.lock = threading.Lock()
-        pipeline = create_pipeline(pipeline_options(self.values))
-        self.pipeline = (TrackedPipeline(pipeline, tracker_config(self.values))
-                         if self.values["tracking"] else pipeline)
+        self.values = coerce_all({p.name: self.get_parameter(p.name).value for p in PARAMS})
+        for warning in unknown_parameters(getattr(self, "_parameter_overrides", {})):
+            self.get_logger().warning(warning)
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        models = ", ".join(f"{m.spec.id} on {m.provider}" for m in self.pipeline.models)
-        self.get_logger().info(f"pipeline {self.values['pipeline']}: {models}")
-
-        qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                         reliability=ReliabilityPolicy.RELIABLE if self.values["reliable"]
-                         else ReliabilityPolicy.BEST_EFFORT,
-                         durability=DurabilityPolicy.VOLATILE)
+        self._log_bridge = _RosLogHandler(self.get_logger())
+        logging.getLogger("pose_estimation_ros").addHandler(self._log_bridge)
+        self.lock = threading.Lock()  # pipeline and values, between worker and callbacks
+        self.pipeline = None
+        self.active = False
         self.scheduler = LatestFrameScheduler()
-        if self.values["use_compressed"]:
-            self.create_subscription(CompressedImage, "image/compressed", self.scheduler.put, qos)
-        else:
-            self.create_subscription(Image, "image", self.scheduler.put, qos)
+        self.stamps = StampChecker()
+        self.throttle = ReasonThrottle(5.0)
+        self.input_loss = SequenceGaps()
+        self.loss_known = False
+        self.worker: threading.Thread | None = None
+        self.image_sub = self.info_sub = self.qos_timer = None
+        self.reliability = ""
         self.camera_k = None
-        self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos)
-        self.pub_poses = self.create_publisher(PersonPoseArray, "poses", 10)
-        self.pub_markers = self.create_publisher(MarkerArray, "markers", 10)
-        self.pub_annotated = self.create_publisher(Image, "annotated_image", 1)
-        self.pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
-        self.pub_skeleton = self.create_publisher(Skeleton, "skeleton", latched)
-        self.pub_skeleton.publish(to_skeleton(TYPES, self.pipeline.topology))
-
+        self.warned_no_camera_info = False
         self.latencies: list[float] = []
         self.last_counts = (0, 0, time.monotonic())
-        self.warned_no_camera_info = False
-        self.create_timer(self.values["diagnostics_period"], self._publish_diagnostics)
-        self.running = True
+        self.pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        period = self.values["diagnostics_period"]
+        self.create_timer(period if BY_NAME["diagnostics_period"].check(period) is None else 1.0,
+                          self._publish_diagnostics)
+
+    # ---- lifecycle --------------------------------------------------------------------------
+    def on_configure(self, state) -> TransitionCallbackReturn:
+        problems = check_all(self.values)
+        for reason in problems:
+            self.get_logger().fatal(f"invalid parameter: {reason}")
+        if problems:
+            return FAILURE
+        try:
+            pipeline = create_pipeline(pipeline_options(self.values))
+        except Exception as exc:  # a missing or corrupt model file, an onnxruntime error
+            self.get_logger().fatal(f"cannot load the {self.values['pipeline']} pipeline: {exc}")
+            return FAILURE
+        with self.lock:
+            self.pipeline = (TrackedPipeline(pipeline, tracker_config(self.values))
+                             if self.values["tracking"] else pipeline)
+        self.pub_poses = self.create_lifecycle_publisher(PersonPoseArray, "poses", 10)
+        self.pub_markers = self.create_lifecycle_publisher(MarkerArray, "markers", 10)
+        self.pub_annotated = self.create_lifecycle_publisher(Image, "annotated_image", 1)
+        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self.pub_skeleton = self.create_lifecycle_publisher(Skeleton, "skeleton", latched)
+        self.scheduler.open()
         self.worker = threading.Thread(target=self._work, name="pose_estimation", daemon=True)
         self.worker.start()
+        models = ", ".join(f"{m.spec.id} on {m.provider}" for m in self.pipeline.models)
+        self.get_logger().info(f"configured: pipeline {self.values['pipeline']}: {models}")
+        return super().on_configure(state)
+
+    def on_activate(self, state) -> TransitionCallbackReturn:
+        self._subscribe()
+        self.info_sub = self.create_subscription(CameraInfo, "camera_info", self._on_camera_info,
+                                                 self._image_qos())
+        if self.values["qos_reliability"] == "auto":  # follow publishers that come and go
+            self.qos_timer = self.create_timer(1.0, self._check_qos)
+        result = super().on_activate(state)
+        self.pub_skeleton.publish(to_skeleton(TYPES, self.pipeline.topology))
+        self.active = True
+        return result
+
+    def on_deactivate(self, state) -> TransitionCallbackReturn:
+        self.active = False
+        for entity, destroy in ((self.image_sub, self.destroy_subscription),
+                                (self.info_sub, self.destroy_subscription),
+                                (self.qos_timer, self.destroy_timer)):
+            if entity is not None:
+                destroy(entity)
+        self.image_sub = self.info_sub = self.qos_timer = None
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state) -> TransitionCallbackReturn:
+        self._stop_worker()
+        for pub in (self.pub_poses, self.pub_markers, self.pub_annotated, self.pub_skeleton):
+            self.destroy_lifecycle_publisher(pub)
+        with self.lock:
+            self.pipeline = None  # the onnxruntime sessions go with it
+        self.get_logger().info("cleaned up: models unloaded")
+        return SUCCESS
+
+    def on_shutdown(self, state) -> TransitionCallbackReturn:
+        if self.active:
+            self.on_deactivate(state)
+        if self.pipeline is not None:
+            self.on_cleanup(state)
+        return SUCCESS
+
+    def start(self) -> bool:
+        """configure then activate (autostart); False, after a fatal log line, when either
+        fails."""
+        if self.trigger_configure() != SUCCESS:
+            self.get_logger().fatal("configure failed (see above): the node exits")
+            return False
+        if self.trigger_activate() != SUCCESS:
+            self.get_logger().fatal("activate failed: the node exits")
+            return False
+        return True
+
+    def close(self) -> None:
+        """Stop the worker before the context goes, then destroy the node."""
+        self.active = False
+        self._stop_worker()
+        logging.getLogger("pose_estimation_ros").removeHandler(self._log_bridge)
+        self.destroy_node()
+
+    def _stop_worker(self) -> None:
+        self.scheduler.close()
+        if self.worker is not None:
+            self.worker.join(timeout=10.0)
+            self.worker = None
 
     # ---- parameters -------------------------------------------------------------------------
     def _on_set_parameters(self, params) -> SetParametersResult:
         for p in params:
             if p.name not in BY_NAME:
-                return SetParametersResult(successful=False, reason=f"unknown parameter {p.name}")
+                continue  # rclpy's own (use_sim_time): not ours to judge
             reason = BY_NAME[p.name].check(p.value)
             if reason:
                 return SetParametersResult(successful=False, reason=reason)
-        values = dict(self.values) | {p.name: p.value for p in params}
+        values = coerce_all(dict(self.values) | {p.name: p.value for p in params
+                                                 if p.name in BY_NAME})
         with self.lock:
-            apply_runtime(self.pipeline, values)
+            if self.pipeline is not None:
+                apply_runtime(self.pipeline, values)
             self.values = values
         return SetParametersResult(successful=True)
 
     # ---- input ------------------------------------------------------------------------------
+    def _image_qos(self) -> QoSProfile:
+        return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
+                          reliability=_RELIABILITY[self.reliability or "best_effort"],
+                          durability=DurabilityPolicy.VOLATILE)
+
+    def _image_topic(self) -> tuple[type, str]:
+        return (CompressedImage, "image/compressed") if self.values["use_compressed"] \
+            else (Image, "image")
+
+    def _offered(self) -> list[str]:
+        topic = self.resolve_topic_name(self._image_topic()[1])
+        infos = self.get_publishers_info_by_topic(topic)
+        self.loss_known = _HAS_MESSAGE_INFO and len(infos) == 1
+        return ["reliable" if i.qos_profile.reliability == ReliabilityPolicy.RELIABLE
+                else "best_effort" for i in infos]
+
+    def _subscribe(self) -> None:
+        self.reliability, why = choose_reliability(self.values["qos_reliability"],
+                                                   self._offered())
+        msg_type, topic = self._image_topic()
+        callback = self._on_image_info if _HAS_MESSAGE_INFO else self._on_image
+        self.image_sub = self.create_subscription(msg_type, topic, callback, self._image_qos())
+        self.input_loss.restart()
+        self.get_logger().info(f"subscribed to {self.image_sub.topic_name} "
+                               f"({self.reliability}: {why})")
+
+    def _check_qos(self) -> None:
+        wanted, _ = choose_reliability("auto", self._offered())
+        if self.image_sub is not None and wanted != self.reliability:
+            self.destroy_subscription(self.image_sub)
+            self._subscribe()
+
+    def _on_image(self, msg) -> None:
+        self.scheduler.put(msg)
+
+    def _on_image_info(self, msg, info) -> None:
+        if self.loss_known:
+            self.input_loss.update(int(info["publication_sequence_number"]))
+        self.scheduler.put(msg)
+
     def _on_camera_info(self, msg: CameraInfo) -> None:
         k = np.asarray(msg.k, np.float64).reshape(3, 3)
         self.camera_k = k if k[0, 0] > 0 and k[1, 1] > 0 else None
 
-    def _to_bgr(self, msg) -> np.ndarray:
-        if isinstance(msg, CompressedImage):
-            return compressed_to_bgr(msg.format, msg.data)
-        return image_to_bgr(msg.encoding, msg.width, msg.height, msg.step, msg.data,
-                            bool(msg.is_bigendian))
-
     # ---- processing -------------------------------------------------------------------------
-    def _work(self) -> None:
-        while self.running and rclpy.ok():
-            msg = self.scheduler.take(timeout=0.1)
-            if msg is None:
-                continue
-            try:
-                bgr = self._to_bgr(msg)
-                stamp = Time.from_msg(msg.header.stamp).nanoseconds * 1e-9
-                with self.lock:
-                    result = self.pipeline.process(bgr, stamp)
-                self._publish(msg.header, bgr, result)
-                self.scheduler.done(True)
-            except ImageError as exc:
-                self.get_logger().warning(f"frame dropped: {exc}", throttle_duration_sec=5.0)
-                self.scheduler.done(False)
-            except Exception as exc:  # never let one frame stop the node
-                self.get_logger().error(f"frame dropped: {type(exc).__name__}: {exc}",
-                                        throttle_duration_sec=5.0)
-                self.scheduler.done(False)
+    def _warn(self, message: str, key: str | None = None, error: bool = False) -> None:
+        text = self.throttle(message, key)
+        if text is not None:
+            (self.get_logger().error if error else self.get_logger().warning)(text)
 
-    def _publish(self, header, bgr: np.ndarray, result) -> None:
-        latency = max(0.0, (self.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds
-                      * 1e-9)
-        self.latencies.append(latency)
+    def _work(self) -> None:
+        while (msg := self.scheduler.take()) is not None:
+            try:
+                bgr = (compressed_to_bgr(msg.format, msg.data) if isinstance(msg, CompressedImage)
+                       else image_to_bgr(msg.encoding, msg.width, msg.height, msg.step, msg.data,
+                                         bool(msg.is_bigendian)))
+            except ImageError as exc:
+                self._warn(f"frame rejected: {exc}")
+                self.scheduler.done(False, "rejected")
+                continue
+            stamp_ns = Time.from_msg(msg.header.stamp).nanoseconds
+            check = self.stamps.check(stamp_ns, self.get_clock().now().nanoseconds)
+            if (note := self.stamps.describe(check, stamp_ns,
+                                             self.get_clock().now().nanoseconds)):
+                self._warn(note, key=f"stamp {check.kind}")
+            try:
+                with self.lock:
+                    result = self.pipeline.process(bgr, check.pipeline_stamp)
+                if not (self.active and self.context.ok()):
+                    self.scheduler.done(False, "discarded")  # deactivated or shutting down
+                    continue
+                self._publish(msg.header, bgr, result, check.latency is not None)
+                self.scheduler.done(True)
+            except Exception as exc:  # never let one frame stop the node
+                if self.active and self.context.ok():
+                    self._warn(f"frame dropped: {type(exc).__name__}: {exc}",
+                               key=type(exc).__name__, error=True)
+                    self.scheduler.done(False, "failed")
+                else:
+                    self.scheduler.done(False, "discarded")
+
+    def _publish(self, header, bgr: np.ndarray, result, stamp_known: bool) -> None:
+        latency = 0.0  # the message's "unknown"
+        if stamp_known:
+            latency = max(0.0, (self.get_clock().now() - Time.from_msg(header.stamp))
+                          .nanoseconds * 1e-9)
+            self.latencies.append(latency)
         topology = self.pipeline.topology
         self.pub_poses.publish(to_pose_array(TYPES, result, header, topology, latency))
         self._publish_markers(header, result)
@@ -165,7 +327,7 @@ class PoseEstimationNode(Node):
         if self.camera_k is None:
             if not self.warned_no_camera_info:
                 self.get_logger().warning("no CameraInfo on 'camera_info': markers are off until "
-                                       "one arrives")
+                                          "one arrives")
                 self.warned_no_camera_info = True
             return
         markers = [Marker(header=header, action=Marker.DELETEALL)]
@@ -184,55 +346,70 @@ class PoseEstimationNode(Node):
     # ---- diagnostics ------------------------------------------------------------------------
     def _publish_diagnostics(self) -> None:
         s = self.scheduler.stats
-        received, processed, then = self.last_counts
+        received, published, then = self.last_counts
         now = time.monotonic()
         dt = max(now - then, 1e-6)
-        self.last_counts = (s.received, s.processed, now)
+        self.last_counts = (s.received, s.published, now)
         latencies, self.latencies = self.latencies, []
-        providers = {m.spec.id: m.provider for m in self.pipeline.models}
+        pipeline = self.pipeline
+        providers = {m.spec.id: m.provider for m in pipeline.models} if pipeline else {}
         fallback = any(p != self.values["provider"] for p in providers.values())
+        state = "active" if self.active else "inactive" if pipeline else "unconfigured"
         status = DiagnosticStatus(
             level=DiagnosticStatus.WARN if fallback else DiagnosticStatus.OK,
-            name=f"{self.get_name()}: pose estimation", hardware_id=self.values["provider"],
-            message="running on cpu: requested provider unavailable" if fallback else "ok")
+            name=f"{self.get_fully_qualified_name()}: pose estimation",
+            hardware_id=hardware_id(next(iter(providers.values()), self.values["provider"])),
+            message="running on cpu: requested provider unavailable" if fallback else state)
         pairs = {
+            "state": state,
             "input_rate_hz": (s.received - received) / dt,
-            "output_rate_hz": (s.processed - processed) / dt,
+            "output_rate_hz": (s.published - published) / dt,
             "latency_ms_mean": 1000 * float(np.mean(latencies)) if latencies else float("nan"),
-            "frames_received": s.received, "frames_published": s.processed,
-            "frames_dropped": s.dropped, "frames_failed": s.failed,
+            "frames_received": s.received, "frames_published": s.published,
+            "frames_dropped": s.dropped, "frames_replaced": s.replaced,
+            "frames_rejected": s.rejected, "frames_failed": s.failed,
+            "frames_discarded": s.discarded,
+            "frames_lost_in_transport": self.input_loss.lost if self.loss_known else "unknown",
+            "image_reliability": self.reliability or "-",
+            **{f"stamps_{k}": n for k, n in sorted(self.stamps.counts.items())},
             "providers": ", ".join(f"{k}={v}" for k, v in providers.items()),
             "models": ", ".join(providers),
         }
         status.values = [KeyValue(key=k, value=f"{v:.2f}" if isinstance(v, float) else str(v))
                          for k, v in pairs.items()]
-        self.pub_diagnostics.publish(DiagnosticArray(header=self._stamp_header(),
-                                                     status=[status]))
-
-    def _stamp_header(self) -> Header:
-        return Header(stamp=self.get_clock().now().to_msg())
-
-    def destroy_node(self) -> None:
-        self.running = False
-        self.scheduler.close()
-        self.worker.join(timeout=2.0)
-        super().destroy_node()
+        self.pub_diagnostics.publish(DiagnosticArray(
+            header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
 
 
-def main(args=None) -> None:
-    rclpy.init(args=args)
-    node = None
+def main(args=None) -> int:
+    """`ros2 run pose_estimation_ros pose_estimation_node`: exit code 0 on Ctrl-C or a launch
+    shutdown, 1 when the node cannot start (bad parameters, missing models)."""
+    # Our own SIGINT/SIGTERM handling: the first signal stops the spin loop, further ones (launch
+    # forwards a second SIGINT) are ignored, and the worker stops before the context goes.
+    rclpy.init(args=args, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    node, code = None, 0
     try:
         node = PoseEstimationNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):  # Ctrl-C, or `ros2 launch` stopping
+        if node.values["autostart"] is True and not node.start():
+            code = 1
+        else:
+            executor = SingleThreadedExecutor()
+            executor.add_node(node)
+            while not stop.is_set() and rclpy.ok():
+                executor.spin_once(timeout_sec=0.1)
+    except ExternalShutdownException:
         pass
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
         if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+            node.close()
+        rclpy.try_shutdown()
+    return code
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -4,6 +4,7 @@ are generated from it (`python -m pose_estimation_ros.parameters`), and tests co
 """
 from __future__ import annotations
 
+import difflib
 import sys
 from dataclasses import dataclass, replace
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from .detection import DETECTORS
 from .heads import HEADS
 from .pipelines import PIPELINES, PipelineOptions
+from .ros_qos import MODES as QOS_MODES
 from .runtime import PROVIDERS, RuntimeOptions
 from .tracking import TrackerConfig
 
@@ -25,18 +27,31 @@ class Param:
     choices: tuple | None = None
     read_only: bool = False  # loading models or topics: change needs a restart
 
+    def coerce(self, value: Any) -> Any:
+        """An integer given for a float parameter (`det_score: 1` in YAML, `ros2 param set …
+        det_score 1`) is that float; everything else is returned as it is."""
+        if isinstance(self.default, float) and isinstance(value, int) \
+                and not isinstance(value, bool):
+            return float(value)
+        return value
+
     def check(self, value: Any) -> str | None:
-        """None when `value` is acceptable, else the reason it is not."""
+        """None when `value` is acceptable, else the reason it is not, naming the parameter,
+        the value and what is allowed."""
         kind = type(self.default)
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+        value = self.coerce(value)
         if type(value) is not kind:
-            return f"{self.name} must be a {kind.__name__}, not {type(value).__name__}"
+            return (f"{self.name} must be a {_KIND_NAMES[kind]}, not {value!r} "
+                    f"({_KIND_NAMES.get(type(value), type(value).__name__)})")
         if self.choices is not None and value not in self.choices:
-            return f"{self.name} must be one of {', '.join(map(str, self.choices))}"
+            return (f"{self.name} must be one of {', '.join(map(str, self.choices))}, "
+                    f"not {value!r}")
         if self.min is not None and value < self.min or self.max is not None and value > self.max:
-            return f"{self.name} must be in [{self.min}, {self.max}], not {value}"
+            return f"{self.name} must be in [{self.min}, {self.max}], not {value!r}"
         return None
+
+
+_KIND_NAMES = {bool: "boolean", int: "integer", float: "float", str: "string"}
 
 
 _T = TrackerConfig()
@@ -54,8 +69,11 @@ PARAMS: tuple[Param, ...] = (
           read_only=True),
     Param("use_compressed", False, "subscribe image/compressed instead of image",
           read_only=True),
-    Param("reliable", False, "subscribe with reliable QoS (bag playback) instead of best effort",
+    Param("qos_reliability", "auto", "image subscription reliability: auto matches the "
+          "publishers (reliable if all are), else reliable or best_effort", choices=QOS_MODES,
           read_only=True),
+    Param("autostart", True, "configure and activate at start; false waits for lifecycle "
+          "transitions (launch file or lifecycle manager)", read_only=True),
     Param("det_score", 0.5, "minimum person detector score (BlazePose and top-down)", 0.0, 1.0),
     Param("min_tracking_confidence", 0.5, "BlazePose: pose flag below this re-runs the detector",
           0.0, 1.0),
@@ -80,9 +98,32 @@ BY_NAME = {p.name: p for p in PARAMS}
 
 
 def check_all(values: dict[str, Any]) -> list[str]:
+    """The reasons the known parameters among `values` are not acceptable."""
     return [reason for name, v in values.items()
-            if (reason := (BY_NAME[name].check(v) if name in BY_NAME
-                           else f"unknown parameter {name}"))]
+            if name in BY_NAME and (reason := BY_NAME[name].check(v))]
+
+
+def coerce_all(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: BY_NAME[name].coerce(v) if name in BY_NAME else v
+            for name, v in values.items()}
+
+
+#: parameters every rclpy node has, and prefixes rclpy itself reads
+_ROS_OWN = ("use_sim_time", "start_type_description_service")
+_ROS_PREFIXES = ("qos_overrides.",)
+
+
+def unknown_parameters(names) -> list[str]:
+    """A warning for each given name this node does not have (a misspelt YAML key), with the
+    closest known name."""
+    warnings = []
+    for name in sorted(names):
+        if name in BY_NAME or name in _ROS_OWN or name.startswith(_ROS_PREFIXES):
+            continue
+        close = difflib.get_close_matches(name, BY_NAME, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        warnings.append(f"unknown parameter {name!r} is ignored{hint}")
+    return warnings
 
 
 def pipeline_options(values: dict[str, Any]) -> PipelineOptions:
@@ -112,9 +153,8 @@ def apply_runtime(pipeline, values: dict[str, Any]) -> None:
         for track in tracker.tracks:
             track.filter.params = tracker.config.one_euro
     det = float(values["det_score"])
-    if hasattr(inner, "detector") and hasattr(inner.detector, "config"):  # top-down
-        inner.detector.config = replace(inner.detector.config, score_threshold=det,
-                                        max_people=values["max_people"])
+    if hasattr(inner, "set_detector_limits"):  # top-down
+        inner.set_detector_limits(det, values["max_people"])
     if type(inner).__name__ == "BlazePosePipeline":
         inner.config = replace(inner.config, min_detection_confidence=det,
                                min_tracking_confidence=float(values["min_tracking_confidence"]))

@@ -53,13 +53,50 @@ def image_to_bgr(encoding: str, width: int, height: int, step: int, data,
 
 
 def compressed_to_bgr(fmt: str, data) -> np.ndarray:
-    """A sensor_msgs/CompressedImage (JPEG, PNG, …) as BGR uint8."""
+    """A sensor_msgs/CompressedImage (JPEG, PNG, …) as BGR uint8. `fmt` is the message's
+    format field (image_transport writes e.g. "rgb8; jpeg compressed bgr8"); the data decides
+    the codec, so only compressedDepth (a 12-byte header before a 16-bit depth PNG) is refused
+    by name."""
+    if "compresseddepth" in fmt.lower():
+        raise ImageError(f"compressed depth image (format {fmt!r}) on the colour topic: "
+                         "subscribe the camera's colour image instead")
     buffer = np.frombuffer(bytes(data), np.uint8) if not isinstance(data, np.ndarray) else \
         data.view(np.uint8).reshape(-1)
     if buffer.size == 0:
         raise ImageError("empty compressed image")
+    if buffer[:2].tobytes() == b"\xff\xd8" and (problem := jpeg_problem(buffer)):
+        raise ImageError(f"corrupt JPEG ({buffer.size} bytes): {problem}")
     image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ImageError(f"cannot decode compressed image (format {fmt!r}, {buffer.size} "
                          "bytes): corrupt or unsupported")
     return to_bgr8(image)
+
+
+#: bytes that may follow 0xFF inside or between the scans of a JPEG: stuffing (00), restart
+#: markers (D0–D7), end of image (D9), the tables and headers of progressive scans (C4 DHT,
+#: DA SOS, DB DQT, DD DRI, FE COM, E0–EF APPn) and fill bytes (FF)
+_JPEG_AFTER_FF = np.zeros(256, bool)
+_JPEG_AFTER_FF[[0x00, 0xC4, 0xD9, 0xDA, 0xDB, 0xDD, 0xFE, 0xFF, *range(0xD0, 0xD8),
+                *range(0xE0, 0xF0)]] = True
+
+
+def jpeg_problem(buffer: np.ndarray) -> str | None:
+    """Why a JPEG is damaged, or None. libjpeg decodes truncated or corrupted files without an
+    error (grey or smeared blocks, only a console warning), so they are checked here: the data
+    must end with the end-of-image marker, and the entropy-coded data may hold 0xFF only before
+    the bytes a JPEG allows there (random bytes in the middle break that almost surely)."""
+    data = buffer.tobytes()
+    sos = data.find(b"\xff\xda")
+    if sos < 0:
+        return "no image data (header only)"
+    end = data.rfind(b"\xff\xd9")
+    if end < sos:
+        return "truncated (no end-of-image marker)"
+    scan = buffer[sos + 2:end]
+    ff = np.flatnonzero(scan[:-1] == 0xFF)
+    bad = ff[~_JPEG_AFTER_FF[scan[ff + 1]]]
+    if bad.size:
+        return f"invalid marker 0xFF{scan[bad[0] + 1]:02X} inside the image data at byte " \
+               f"{sos + 2 + int(bad[0])}"
+    return None

@@ -7,6 +7,7 @@ CPU with one warning per process and model, and the provider actually running is
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -122,6 +123,23 @@ class Model:
         out = self.session.run(self.output_names, {self.input_name: batch})
         self.last_ms = (time.perf_counter() - start) * 1000.0
         return out
+
+
+@functools.lru_cache(maxsize=None)
+def hardware_id(provider: str) -> str:
+    """What the models run on, for diagnostics' `hardware_id`: the CPU's model name, or the
+    GPU device onnxruntime uses (device 0: the sessions do not choose another)."""
+    if provider in ("cuda", "tensorrt"):
+        return f"{provider} device 0"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return "cpu: " + line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return "cpu: " + (platform.processor() or platform.machine())
 
 
 def open_model(model_id: str, options: RuntimeOptions | None = None) -> Model:

@@ -45,6 +45,19 @@ class TopDownPipeline:
     def reset(self) -> None:
         self.detector_runs = 0
 
+    @property
+    def max_people(self) -> int:
+        """People per frame: the detector's limit, which also caps the tracker's boxes (one
+        value, so that a runtime change applies to every frame)."""
+        return self.detector.config.max_people
+
+    def set_detector_limits(self, score_threshold: float, max_people: int) -> None:
+        """Change the detector's score threshold and the people per frame while running."""
+        detector = replace(self.detector.config, score_threshold=score_threshold,
+                           max_people=max_people)
+        self.detector.config = detector
+        self.config = replace(self.config, detector=detector)
+
     def process(self, image: np.ndarray, stamp: float = 0.0) -> FrameResult:
         timer = StageTimer()
         bgr = to_bgr8(image)
@@ -60,14 +73,15 @@ class TopDownPipeline:
         the pose NMS on the result."""
         timer = StageTimer()
         bgr = to_bgr8(image)
-        boxes, scores = track_boxes.reshape(-1, 4), track_scores.reshape(-1)
+        limit = self.max_people
+        boxes, scores = track_boxes.reshape(-1, 4)[:limit], track_scores.reshape(-1)[:limit]
         if detect:
             det_boxes, det_scores = self.detector(bgr, timer)
             self.detector_runs += 1
             with timer.stage("postprocess"):
                 boxes = np.concatenate([boxes, det_boxes])
                 scores = np.concatenate([scores, det_scores])
-                keep = priority_nms(boxes, merge_iou)[:self.config.detector.max_people]
+                keep = priority_nms(boxes, merge_iou)[:limit]
                 boxes, scores = boxes[keep], scores[keep]
         return self._result(bgr, boxes, scores, stamp, timer, nms=False)
 

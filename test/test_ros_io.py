@@ -94,7 +94,8 @@ def test_latest_frame_scheduler_bounds_latency_and_counts_every_frame():
             time.sleep(0.02)  # a slow model: 50 fps at most
             latencies.append(time.monotonic() - frame[1])
             processed.append(frame[0])
-            scheduler.done(ok=frame[0] % 17 != 0)  # some frames fail (bad data)
+            ok = frame[0] % 17 != 0  # some frames are bad data
+            scheduler.done(ok=ok, reason="rejected")
 
     thread = threading.Thread(target=worker)
     thread.start()
@@ -104,8 +105,9 @@ def test_latest_frame_scheduler_bounds_latency_and_counts_every_frame():
     thread.join()
     s = scheduler.stats
     assert s.received == 200 and s.pending == 0
-    assert s.received == s.processed + s.dropped
-    assert s.failed == sum(1 for i in processed if i % 17 == 0)
+    assert s.received == s.published + s.dropped
+    assert s.dropped == s.replaced + s.rejected + s.failed + s.discarded
+    assert s.rejected == sum(1 for i in processed if i % 17 == 0)
     assert s.dropped > 100  # most frames were replaced before the worker got to them
     assert max(latencies) < 0.1  # never more than about one frame behind
     assert processed == sorted(processed)  # always the newest
@@ -133,8 +135,12 @@ def test_readme_parameter_table_matches_the_code():
 def test_parameter_checks_give_reasons():
     assert BY_NAME["det_score"].check(1.5) == "det_score must be in [0.0, 1.0], not 1.5"
     assert BY_NAME["det_score"].check(1) is None  # an int where a float is expected is fine
-    assert "must be one of" in BY_NAME["pipeline"].check("openpose")
-    assert "must be a int" in BY_NAME["det_interval"].check("5")
+    assert BY_NAME["pipeline"].check("openpose") == (
+        "pipeline must be one of blazepose, topdown, rtmpose, movenet, movenet-multipose, "
+        "not 'openpose'")
+    assert BY_NAME["det_interval"].check("5") == "det_interval must be a integer, not '5' (string)"
+    assert BY_NAME["det_score"].coerce(1) == 1.0 and type(BY_NAME["det_score"].coerce(1)) is float
+    assert BY_NAME["max_people"].coerce(True) is True  # no bool → int magic
     assert BY_NAME["provider"].read_only and not BY_NAME["det_score"].read_only
 
 
@@ -152,3 +158,24 @@ def test_runtime_parameter_changes_reach_the_running_pipeline():
     assert pipeline.pipeline.detector.config.max_people == 2
     assert pipeline.tracker.config.det_interval == 9 and not pipeline.tracker.config.smoothing
     assert pipeline.tracker.config.one_euro.beta == 3.0
+
+
+def test_a_closed_scheduler_discards_and_counts_what_it_holds():
+    scheduler = LatestFrameScheduler()
+    scheduler.put("a")
+    scheduler.close()
+    assert scheduler.take(timeout=0.01) is None
+    scheduler.put("b")  # arrives after deactivation
+    s = scheduler.stats
+    assert (s.received, s.published, s.discarded, s.dropped, s.pending) == (2, 0, 2, 2, 0)
+    scheduler.open()
+    scheduler.put("c")
+    assert scheduler.take(timeout=0.01) == "c"
+
+
+def test_unknown_parameter_names_get_a_suggestion():
+    from pose_estimation_ros.parameters import unknown_parameters
+
+    assert unknown_parameters(["max_peple", "det_score", "use_sim_time", "zzz"]) == [
+        "unknown parameter 'max_peple' is ignored; did you mean 'max_people'?",
+        "unknown parameter 'zzz' is ignored"]

@@ -4,6 +4,7 @@ import math
 import py_compile
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,19 +19,24 @@ from pose_estimation_ros.topology import BLAZEPOSE33, COCO17
 
 MSG_DIR = ROOT / "msg"
 MSG_NAMES = ["Keypoint", "PersonPose", "PersonPoseArray", "Skeleton"]
-SYSTEM_PYTHON = "/usr/bin/python3"
 
 
-def _has_rosidl() -> bool:
-    if not Path(SYSTEM_PYTHON).is_file():
-        return False
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import rosidl_adapter.msg, em"],
-                           capture_output=True)
-    return probe.returncode == 0
+def _rosidl_python() -> str | None:
+    """An interpreter with the real rosidl tooling: this one (the ROS 2 venv of .ci/ros_env, a
+    sourced ROS install), else Debian's python3-rosidl for /usr/bin/python3."""
+    for python in (sys.executable, "/usr/bin/python3"):
+        if Path(python).is_file() and subprocess.run(
+                [python, "-c", "import rosidl_adapter.msg, em"], capture_output=True
+        ).returncode == 0:
+            return python
+    return None
 
 
-@pytest.mark.skipif(not _has_rosidl(), reason="Debian's python3-rosidl and python3-empy are "
-                    "not installed for /usr/bin/python3 (apt-get install -y python3-rosidl "
+ROSIDL_PYTHON = _rosidl_python()
+
+
+@pytest.mark.skipif(ROSIDL_PYTHON is None, reason="rosidl_adapter is not importable (source "
+                    ".ci/ros_env, a ROS 2 install, or apt-get install python3-rosidl "
                     "python3-empy)")
 def test_every_msg_file_converts_to_idl_with_the_real_rosidl_tooling(tmp_path):
     pkg = tmp_path / "pose_estimation_ros"
@@ -42,7 +48,7 @@ def test_every_msg_file_converts_to_idl_with_the_real_rosidl_tooling(tmp_path):
         "for name in sys.argv[2:]:\n"
         "    convert_msg_to_idl(pkg, 'pose_estimation_ros', pathlib.Path('msg') / (name + "
         "'.msg'), pkg / 'idl')\n")
-    done = subprocess.run([SYSTEM_PYTHON, "-c", script, str(pkg), *MSG_NAMES],
+    done = subprocess.run([ROSIDL_PYTHON, "-c", script, str(pkg), *MSG_NAMES],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     idl = (pkg / "idl" / "PersonPoseArray.idl").read_text()
