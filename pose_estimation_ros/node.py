@@ -24,6 +24,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 SetParametersResult)
+from rclpy.exceptions import InvalidParameterValueException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -90,10 +91,17 @@ class _RosLogHandler(logging.Handler):
 class PoseEstimationNode(LifecycleNode):
     def __init__(self, node_name: str = "pose_estimation_node", **kwargs):
         super().__init__(node_name, **kwargs)
+        overrides = getattr(self, "_parameter_overrides", {})
+        out_of_range = {}  # rclpy refuses them at declaration; on_configure names them
         for p in PARAMS:
-            self.declare_parameter(p.name, p.default, _descriptor(p))
-        self.values = coerce_all({p.name: self.get_parameter(p.name).value for p in PARAMS})
-        for warning in unknown_parameters(getattr(self, "_parameter_overrides", {})):
+            try:
+                self.declare_parameter(p.name, p.default, _descriptor(p))
+            except InvalidParameterValueException:
+                out_of_range[p.name] = overrides[p.name].value
+                self.declare_parameter(p.name, p.default, _descriptor(p), ignore_override=True)
+        self.values = coerce_all({p.name: self.get_parameter(p.name).value for p in PARAMS}
+                                 | out_of_range)
+        for warning in unknown_parameters(overrides):
             self.get_logger().warning(warning)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._log_bridge = _RosLogHandler(self.get_logger())
@@ -187,10 +195,10 @@ class PoseEstimationNode(LifecycleNode):
         """configure then activate (autostart); False, after a fatal log line, when either
         fails."""
         if self.trigger_configure() != SUCCESS:
-            self.get_logger().fatal("configure failed (see above): the node exits")
+            self.get_logger().fatal("configure failed (see above)")
             return False
         if self.trigger_activate() != SUCCESS:
-            self.get_logger().fatal("activate failed: the node exits")
+            self.get_logger().fatal("activate failed")
             return False
         return True
 
@@ -369,7 +377,7 @@ class PoseEstimationNode(LifecycleNode):
             "frames_dropped": s.dropped, "frames_replaced": s.replaced,
             "frames_rejected": s.rejected, "frames_failed": s.failed,
             "frames_discarded": s.discarded,
-            "frames_lost_in_transport": self.input_loss.lost if self.loss_known else "unknown",
+            "frames_missed": self.input_loss.lost if self.loss_known else "unknown",
             "image_reliability": self.reliability or "-",
             **{f"stamps_{k}": n for k, n in sorted(self.stamps.counts.items())},
             "providers": ", ".join(f"{k}={v}" for k, v in providers.items()),
@@ -394,6 +402,7 @@ def main(args=None) -> int:
     try:
         node = PoseEstimationNode()
         if node.values["autostart"] is True and not node.start():
+            node.get_logger().fatal("cannot start: exiting with code 1")
             code = 1
         else:
             executor = SingleThreadedExecutor()

@@ -8,6 +8,8 @@ POSE_ESTIMATION_REQUIRE_ROS=1 (CI): there a missing ROS is a failure, never a sk
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -15,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import DATA, SHARED
+from conftest import DATA, ROOT, SHARED
 
 REQUIRE_ROS = os.environ.get("POSE_ESTIMATION_REQUIRE_ROS") == "1"
 
@@ -95,6 +97,35 @@ def image_publisher(graph: Graph, node, topic: str = "image", msg_type=Image,
     assert wait_for(lambda: node.reliability == want and pub.get_subscription_count() == 1), \
         f"the node did not subscribe {topic} {want} (it has {node.reliability})"
     return pub
+
+
+class NodeProcess:
+    def __init__(self, *ros_args: str, name: str = "pose_estimation_node"):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pose_estimation_ros.node", "--ros-args",
+             "-r", f"__node:={name}", *ros_args],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip())
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_started(self) -> None:
+        assert wait_for(lambda: "subscribed to" in self.output or self.proc.poll() is not None,
+                        60), self.output
+        assert self.proc.poll() is None, self.output
+
+    def finish(self, timeout: float = 30.0) -> int:
+        code = self.proc.wait(timeout)
+        self.reader.join(timeout=5)
+        return code
 
 
 def wait_for(condition, timeout: float = 20.0, step: float = 0.02) -> bool:

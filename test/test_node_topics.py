@@ -134,7 +134,7 @@ def test_diagnostics_report_counts_state_and_hardware(graph):
     assert d["hardware_id"].startswith("cpu: ") and d["hardware_id"] != "cpu: cpu"
     assert d["providers"] == "blazepose-detector=cpu, blazepose-landmark-full=cpu"
     assert d["image_reliability"] == "reliable"  # auto: matched the reliable probe publisher
-    assert d["frames_lost_in_transport"] == "0"
+    assert d["frames_missed"] == "0"
 
 
 def test_two_nodes_in_two_namespaces(graph):

@@ -76,8 +76,10 @@ def test_wrong_step_truncated_and_empty_images_are_clear_errors():
     with pytest.raises(ImageError, match="empty"):
         image_to_bgr("bgr8", 0, 0, 0, b"")
     ok, buf = cv2.imencode(".jpg", BGR)
-    with pytest.raises(ImageError, match="cannot decode compressed image"):
+    with pytest.raises(ImageError, match="corrupt JPEG .*header only"):
         compressed_to_bgr("jpeg", buf.tobytes()[:10])
+    with pytest.raises(ImageError, match="cannot decode compressed image"):
+        compressed_to_bgr("png", buf.tobytes()[2:])
     with pytest.raises(ImageError, match="empty compressed"):
         compressed_to_bgr("jpeg", b"")
 

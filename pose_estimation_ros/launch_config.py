@@ -1,0 +1,73 @@
+"""What `launch/pose_estimation.launch.py` does with its arguments, without importing `launch`
+(so CI, which has no launch package, tests it).
+
+A launch argument left empty means "not set here": the parameter file (or the node's default)
+decides. Only arguments given on the command line override it, so a YAML with
+`pipeline: movenet` runs MoveNet unless `pipeline:=…` is also given.
+"""
+from __future__ import annotations
+
+import os
+
+from .parameters import BY_NAME
+
+#: launch arguments passed to the node as parameters when they are not empty
+PARAMETER_ARGUMENTS = ("pipeline", "provider", "use_compressed", "autostart")
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def parse_bool(name: str, text: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
+    raise ValueError(f"launch argument {name} must be true or false, not {text!r}")
+
+
+def params_file(pipeline: str, given: str, share: str) -> str:
+    """The parameter file: the one given, else config/<pipeline>.yaml (blazepose.yaml where
+    the pipeline has none, or no pipeline is given)."""
+    if given:
+        if not os.path.isfile(given):
+            raise ValueError(f"params_file {given!r} does not exist")
+        return given
+    own = os.path.join(share, "config", f"{pipeline or 'blazepose'}.yaml")
+    return own if os.path.isfile(own) else os.path.join(share, "config", "blazepose.yaml")
+
+
+def parameter_overrides(args: dict[str, str]) -> dict:
+    """Node parameters from the launch arguments that were given (checked like the node
+    checks them, so a typo fails before anything starts)."""
+    overrides = {}
+    for name in PARAMETER_ARGUMENTS:
+        text = args.get(name, "").strip()
+        if not text:
+            continue
+        value = parse_bool(name, text) if isinstance(BY_NAME[name].default, bool) else text
+        reason = BY_NAME[name].check(value)
+        if reason:
+            raise ValueError(f"launch argument {reason}")
+        overrides[name] = value
+    return overrides
+
+
+def autostart(args: dict[str, str], params: str) -> bool:
+    """Whether the node starts itself: the launch argument, else the parameter file's
+    `autostart`, else the default (true). When false the launch file drives configure and
+    activate."""
+    if args.get("autostart", "").strip():
+        return parse_bool("autostart", args["autostart"])
+    import yaml
+
+    with open(params) as f:
+        data = yaml.safe_load(f) or {}
+    for section in data.values():
+        value = (section or {}).get("ros__parameters", {}).get("autostart")
+        if isinstance(value, bool):
+            return value
+    return BY_NAME["autostart"].default
+
+
+def image_remappings(image_topic: str, camera_info_topic: str) -> list[tuple[str, str]]:
+    image_topic = image_topic.rstrip("/") or "image"
+    return [("image", image_topic), ("image/compressed", image_topic + "/compressed"),
+            ("camera_info", camera_info_topic or "camera_info")]

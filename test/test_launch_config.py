@@ -1,0 +1,46 @@
+"""The launch file's argument logic (pose_estimation_ros.launch_config), tested without the
+`launch` package; the launch file itself is tried against a full ROS 2 at acceptance."""
+import pytest
+
+from conftest import ROOT
+from pose_estimation_ros import launch_config
+
+SHARE = str(ROOT)  # the installed share folder has the same config/ layout
+
+
+def test_the_parameter_file_decides_unless_an_argument_is_given(tmp_path):
+    yaml = tmp_path / "mine.yaml"
+    yaml.write_text("/**:\n  ros__parameters:\n    pipeline: movenet\n    provider: cuda\n"
+                    "    use_compressed: true\n    autostart: false\n")
+    args = {"pipeline": "", "provider": "", "use_compressed": "", "autostart": "",
+            "params_file": str(yaml)}
+    assert launch_config.params_file("", str(yaml), SHARE) == str(yaml)
+    assert launch_config.parameter_overrides(args) == {}  # the YAML's movenet/cuda stay
+    assert launch_config.autostart(args, str(yaml)) is False
+    given = args | {"pipeline": "topdown", "use_compressed": "False", "autostart": "true"}
+    assert launch_config.parameter_overrides(given) == {
+        "pipeline": "topdown", "use_compressed": False, "autostart": True}
+    assert launch_config.autostart(given, str(yaml)) is True
+
+
+def test_default_parameter_files_per_pipeline():
+    assert launch_config.params_file("rtmpose", "", SHARE).endswith("config/rtmpose.yaml")
+    assert launch_config.params_file("topdown", "", SHARE).endswith("config/blazepose.yaml")
+    assert launch_config.params_file("", "", SHARE).endswith("config/blazepose.yaml")
+    assert launch_config.autostart({}, launch_config.params_file("", "", SHARE)) is True
+
+
+def test_bad_launch_arguments_fail_before_anything_starts(tmp_path):
+    with pytest.raises(ValueError, match="provider must be one of cpu, cuda, tensorrt, not 'gpu'"):
+        launch_config.parameter_overrides({"provider": "gpu"})
+    with pytest.raises(ValueError, match="use_compressed must be true or false, not 'ja'"):
+        launch_config.parameter_overrides({"use_compressed": "ja"})
+    with pytest.raises(ValueError, match="does not exist"):
+        launch_config.params_file("", str(tmp_path / "missing.yaml"), SHARE)
+
+
+def test_remappings_cover_raw_compressed_and_camera_info():
+    assert launch_config.image_remappings("/camera/color/image_raw/", "/camera/color/info") == [
+        ("image", "/camera/color/image_raw"),
+        ("image/compressed", "/camera/color/image_raw/compressed"),
+        ("camera_info", "/camera/color/info")]

@@ -1,0 +1,67 @@
+"""The node as a process, as `ros2 run` and `ros2 launch` start and stop it: signals, exit
+codes, parameter files. Frames come from this test process over DDS."""
+import signal
+import time
+
+import numpy as np
+from ros_graph import NodeProcess, graph, image_msg, wait_for  # noqa: F401
+
+
+def test_ctrl_c_twice_exits_cleanly():
+    for _ in range(3):
+        node = NodeProcess()
+        node.wait_started()
+        node.proc.send_signal(signal.SIGINT)
+        time.sleep(0.01)
+        node.proc.send_signal(signal.SIGINT)  # what `ros2 launch` forwards on a terminal Ctrl-C
+        code = node.finish()
+        assert code == 0, node.output
+        assert "Traceback" not in node.output and "KeyboardInterrupt" not in node.output
+        assert "terminate called" not in node.output
+
+
+def test_shutdown_while_frames_flow_publishes_nothing_after_the_context(graph):
+    frame = (np.random.default_rng(0).integers(0, 255, (480, 640, 3))).astype(np.uint8)
+    for name in ("under_load_a", "under_load_b"):
+        node = NodeProcess("-p", "pipeline:=topdown", "-r", f"image:=/{name}/image",
+                           name=name)
+        node.wait_started()
+        pub = graph.probe.create_publisher(type(image_msg(frame)), f"/{name}/image", 10)
+        assert wait_for(lambda: pub.get_subscription_count() == 1, 20)
+        stop = time.monotonic() + 2.0
+        sec = 1
+        while time.monotonic() < stop:  # 30 Hz, faster than top-down runs here
+            pub.publish(image_msg(frame, sec=sec))
+            sec += 1
+            time.sleep(1 / 30)
+        node.proc.send_signal(signal.SIGINT)
+        for _ in range(10):  # frames keep coming during the shutdown
+            pub.publish(image_msg(frame, sec=sec))
+            time.sleep(1 / 30)
+        code = node.finish()
+        assert code == 0, node.output
+        assert "frame dropped" not in node.output and "Failed to publish" not in node.output
+        assert "Traceback" not in node.output
+
+
+def test_bad_values_at_start_give_one_fatal_line_and_a_nonzero_exit():
+    node = NodeProcess("-p", "provider:=gpu", "-p", "max_people:=0")
+    code = node.finish()
+    assert code == 1, node.output
+    fatal = [line for line in node.lines if "[FATAL]" in line and "invalid parameter" in line]
+    assert len(fatal) == 2, node.output
+    assert "provider must be one of cpu, cuda, tensorrt, not 'gpu'" in fatal[0]
+    assert "max_people must be in [1, 50], not 0" in fatal[1]
+    assert "Traceback" not in node.output
+
+
+def test_parameter_file_with_an_integer_float_and_a_misspelt_key(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("/**:\n  ros__parameters:\n    det_score: 1\n    max_peple: 3\n"
+                      "    min_tracking_confidence: 0\n")
+    node = NodeProcess("--params-file", str(params))
+    node.wait_started()
+    node.proc.send_signal(signal.SIGINT)
+    assert node.finish() == 0, node.output
+    assert "unknown parameter 'max_peple' is ignored; did you mean 'max_people'?" in node.output
+    assert "InvalidParameterTypeException" not in node.output
