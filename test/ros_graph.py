@@ -72,9 +72,13 @@ class Graph:
         self.executor.add_node(node)
         return node
 
-    def pose_node(self, namespace: str = "", start: bool = True, **params) -> PoseEstimationNode:
+    def pose_node(self, namespace: str = "", start: bool = True,
+                  name: str = "pose_estimation_node", **params) -> PoseEstimationNode:
+        """The node under test. Tests that read /rosout give it a name of its own: rcl routes a
+        logger to /rosout by name, and a same-named node of an earlier test whose destruction
+        is still pending would keep that route."""
         node = PoseEstimationNode(
-            context=self.context, namespace=namespace,
+            name, context=self.context, namespace=namespace,
             parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
         self.add(node)
         if start:
@@ -100,6 +104,11 @@ def image_publisher(graph: Graph, node, topic: str = "image", msg_type=Image,
 
 
 class NodeProcess:
+    """`python -m pose_estimation_ros.node` with ROS arguments; killed at the end of the test
+    whatever happens (`running` holds the live ones for the fixture)."""
+
+    running: list = []
+
     def __init__(self, *ros_args: str, name: str = "pose_estimation_node"):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pose_estimation_ros.node", "--ros-args",
@@ -108,6 +117,7 @@ class NodeProcess:
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+        NodeProcess.running.append(self)
 
     def _read(self) -> None:
         for line in self.proc.stdout:
@@ -168,6 +178,16 @@ def video_frames(name: str, count: int, width: int = 640) -> list[np.ndarray]:
         frames.append(cv2.resize(frame, (width, round(h * width / w))))
     assert frames, f"cannot read {name}"
     return frames
+
+
+@pytest.fixture(autouse=True)
+def _no_node_process_outlives_its_test():
+    yield
+    while NodeProcess.running:
+        proc = NodeProcess.running.pop().proc
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
 
 
 @pytest.fixture

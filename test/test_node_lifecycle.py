@@ -108,6 +108,7 @@ def test_frames_waiting_at_deactivation_are_counted(graph):
     frame = (np.random.default_rng(0).integers(0, 255, (480, 640, 3))).astype(np.uint8)
     for i in range(20):
         pub.publish(image_msg(frame, sec=1 + i))
+    assert wait_for(lambda: node.scheduler.stats.received >= 1)
     node.trigger_deactivate()
     node.trigger_cleanup()
     s = node.scheduler.stats

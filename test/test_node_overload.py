@@ -5,7 +5,8 @@ import signal
 import time
 
 import numpy as np
-from ros_graph import RELIABLE, NodeProcess, graph, image_msg, video_frames, wait_for  # noqa
+from ros_graph import (RELIABLE, NodeProcess, _no_node_process_outlives_its_test,  # noqa
+                       graph, image_msg, video_frames, wait_for)
 
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
@@ -60,13 +61,13 @@ def test_latency_is_bounded_at_2x_and_4x_overload(graph):
         latencies = np.array([arrivals[k] - sent[k] for k in keys if k in arrivals])
         median, p95 = np.percentile(latencies, [50, 95])
         figures[factor] = (median, p95, len(keys), len(latencies))
-        assert len(latencies) < 0.8 * len(keys)  # frames were skipped, as they should be
         # a frame waits for at most the one in progress, then takes its own time
         assert p95 < 2.5 * period + 0.05, (factor, period, np.round(latencies, 3).tolist())
     total = 12 + sum(n for _, _, n, _ in figures.values())
     assert wait_for(lambda: counts().get("frames_received", "") and int(counts()[
         "frames_received"]) + int(counts()["frames_missed"]) == total, 10), counts()
     c = counts()
+    assert int(c["frames_replaced"]) > 0  # the node skipped frames rather than queue them
     assert int(c["frames_received"]) == int(c["frames_published"]) + int(c["frames_dropped"])
     assert int(c["frames_published"]) == len(arrivals)
     node.proc.send_signal(signal.SIGINT)

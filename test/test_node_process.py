@@ -4,7 +4,8 @@ import signal
 import time
 
 import numpy as np
-from ros_graph import NodeProcess, graph, image_msg, wait_for  # noqa: F401
+from ros_graph import (NodeProcess, _no_node_process_outlives_its_test,  # noqa: F401
+                       graph, image_msg, wait_for)
 
 
 def test_ctrl_c_twice_exits_cleanly():

@@ -160,10 +160,10 @@ def test_core_warnings_reach_rosout_and_stamps_are_explicit(graph):
     graph.probe.create_subscription(Log, "/rosout", logs.append, QoSProfile(
         depth=100, reliability=ReliabilityPolicy.RELIABLE,
         durability=DurabilityPolicy.TRANSIENT_LOCAL))
-    node = graph.pose_node(provider="cuda")  # this onnxruntime has no CUDA: CPU fallback
+    node = graph.pose_node(name="fallback", provider="cuda")  # no CUDA here: CPU fallback
     assert wait_for(lambda: any("requested but" in m.msg for m in logs), 10)
     fallback = [m for m in logs if "requested but" in m.msg]
-    assert fallback[0].name == "pose_estimation_node" and fallback[0].level == Log.WARN
+    assert fallback[0].name == "fallback" and fallback[0].level == Log.WARN
     got = []
     graph.probe.create_subscription(PersonPoseArray, "poses", got.append, 10)
     pub = image_publisher(graph, node)
