@@ -22,8 +22,7 @@ import rclpy
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point
-from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
-                                SetParametersResult)
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.exceptions import InvalidParameterValueException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
@@ -44,6 +43,7 @@ from .parameters import (BY_NAME, PARAMS, apply_runtime, check_all, coerce_all, 
 from .pipelines import TrackedPipeline, create_pipeline
 from .ros_convert import MessageTypes, marker_specs, to_pose_array, to_skeleton
 from .ros_image import compressed_to_bgr, image_to_bgr
+from .ros_params import RosLogHandler, descriptor
 from .ros_qos import SequenceGaps, choose_reliability
 from .ros_stamps import StampChecker
 from .runtime import hardware_id
@@ -59,35 +59,6 @@ _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE,
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 
 
-def _descriptor(p) -> ParameterDescriptor:
-    # dynamic_typing: the node checks types itself, so that `det_score: 1` is accepted as 1.0
-    # and a wrong type is one clear error instead of rclpy's InvalidParameterTypeException.
-    d = ParameterDescriptor(description=p.description, read_only=p.read_only,
-                            dynamic_typing=True)
-    if p.choices:
-        d.additional_constraints = "one of: " + ", ".join(map(str, p.choices))
-    if p.min is not None and isinstance(p.default, float):
-        d.floating_point_range = [FloatingPointRange(from_value=float(p.min),
-                                                     to_value=float(p.max), step=0.0)]
-    elif p.min is not None:
-        d.integer_range = [IntegerRange(from_value=int(p.min), to_value=int(p.max), step=1)]
-    return d
-
-
-class _RosLogHandler(logging.Handler):
-    """The core logs through Python `logging` (e.g. the CPU-fallback warning); this sends it
-    to the node's ROS logger, so it reaches the console and /rosout."""
-
-    def __init__(self, logger):
-        super().__init__(logging.INFO)
-        self.ros_logger = logger
-
-    def emit(self, record: logging.LogRecord) -> None:
-        log = self.ros_logger.error if record.levelno >= logging.ERROR else \
-            self.ros_logger.warning if record.levelno >= logging.WARNING else self.ros_logger.info
-        log(record.getMessage())
-
-
 class PoseEstimationNode(LifecycleNode):
     def __init__(self, node_name: str = "pose_estimation_node", **kwargs):
         super().__init__(node_name, **kwargs)
@@ -95,16 +66,16 @@ class PoseEstimationNode(LifecycleNode):
         out_of_range = {}  # rclpy refuses them at declaration; on_configure names them
         for p in PARAMS:
             try:
-                self.declare_parameter(p.name, p.default, _descriptor(p))
+                self.declare_parameter(p.name, p.default, descriptor(p))
             except InvalidParameterValueException:
                 out_of_range[p.name] = overrides[p.name].value
-                self.declare_parameter(p.name, p.default, _descriptor(p), ignore_override=True)
+                self.declare_parameter(p.name, p.default, descriptor(p), ignore_override=True)
         self.values = coerce_all({p.name: self.get_parameter(p.name).value for p in PARAMS}
                                  | out_of_range)
         for warning in unknown_parameters(overrides):
             self.get_logger().warning(warning)
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._log_bridge = _RosLogHandler(self.get_logger())
+        self._log_bridge = RosLogHandler(self.get_logger())
         logging.getLogger("pose_estimation_ros").addHandler(self._log_bridge)
         self.lock = threading.Lock()  # pipeline and values, between worker and callbacks
         self.pipeline = None

@@ -8,7 +8,6 @@ from ros_graph import graph, image_msg, image_publisher, wait_for  # noqa: F401
 
 from lifecycle_msgs.msg import State, Transition  # noqa: E402
 from lifecycle_msgs.srv import ChangeState, GetState  # noqa: E402
-from sensor_msgs.msg import Image  # noqa: E402
 
 from pose_estimation_ros.msg import PersonPoseArray  # noqa: E402
 

@@ -3,7 +3,6 @@ namespaces, logging. No fakes: messages go through DDS."""
 import time
 
 import numpy as np
-import pytest
 from ros_graph import (RELIABLE, graph, image_msg, image_publisher, settled,  # noqa: F401
                        video_frames, wait_for)
 
@@ -11,7 +10,7 @@ from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from rcl_interfaces.msg import Log  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
-from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
+from sensor_msgs.msg import CameraInfo  # noqa: E402
 from visualization_msgs.msg import Marker, MarkerArray  # noqa: E402
 
 from pose_estimation_ros.msg import PersonPoseArray, Skeleton  # noqa: E402

@@ -1,0 +1,36 @@
+"""rclpy pieces of the node's parameters and logging: parameter descriptors from the table in
+`parameters.py`, and the bridge from the core's Python logging to the ROS logger."""
+from __future__ import annotations
+
+import logging
+
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+
+
+def descriptor(p) -> ParameterDescriptor:
+    # dynamic_typing: the node checks types itself, so that `det_score: 1` is accepted as 1.0
+    # and a wrong type is one clear error instead of rclpy's InvalidParameterTypeException.
+    d = ParameterDescriptor(description=p.description, read_only=p.read_only,
+                            dynamic_typing=True)
+    if p.choices:
+        d.additional_constraints = "one of: " + ", ".join(map(str, p.choices))
+    if p.min is not None and isinstance(p.default, float):
+        d.floating_point_range = [FloatingPointRange(from_value=float(p.min),
+                                                     to_value=float(p.max), step=0.0)]
+    elif p.min is not None:
+        d.integer_range = [IntegerRange(from_value=int(p.min), to_value=int(p.max), step=1)]
+    return d
+
+
+class RosLogHandler(logging.Handler):
+    """The core logs through Python `logging` (e.g. the CPU-fallback warning); this sends it
+    to the node's ROS logger, so it reaches the console and /rosout."""
+
+    def __init__(self, logger):
+        super().__init__(logging.INFO)
+        self.ros_logger = logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log = self.ros_logger.error if record.levelno >= logging.ERROR else \
+            self.ros_logger.warning if record.levelno >= logging.WARNING else self.ros_logger.info
+        log(record.getMessage())
