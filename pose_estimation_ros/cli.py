@@ -80,6 +80,49 @@ def _video_pipeline(args):
         det_interval=args.det_interval, smoothing=not args.no_smoothing))
 
 
+class _DepthRun:
+    """`run --depth`: depth frames paired by index with the colour frames, 3D positions and
+    the follow target in every JSON line."""
+
+    def __init__(self, args):
+        from .depth import DepthConfig, iter_depth
+        from .targets import TargetConfig, TargetSelector
+
+        if not args.intrinsics:
+            raise ValueError("--depth needs --intrinsics fx,fy,cx,cy of the colour camera")
+        self.k = _camera_matrix(args.intrinsics, "--intrinsics")
+        self.depth_k = _camera_matrix(args.depth_intrinsics, "--depth-intrinsics") \
+            if args.depth_intrinsics else None
+        self.frames = iter_depth(args.depth)
+        self.config = DepthConfig(min_depth=args.min_depth, max_depth=args.max_depth)
+        self.selector = TargetSelector(TargetConfig(policy=args.target_policy))
+        self.ended = False
+
+    def add(self, result, shape) -> dict:
+        from .depth import add_positions
+
+        depth = None if self.ended else next(self.frames, None)
+        if depth is None:
+            if not self.ended:
+                log.warning("the depth input ended before the colour input: no 3D from here")
+            self.ended = True
+            return {"depth": False, "target_track_id": -1}
+        k = self.depth_k
+        if k is None:  # registered depth at another resolution: the colour K scaled
+            scale = np.array([depth.shape[1] / shape[1], depth.shape[0] / shape[0], 1.0])
+            k = self.k * scale[:, None]
+        add_positions(result.people, result.topology, depth, k, self.k, self.config)
+        return {"depth": True, "target_track_id": self.selector.update(result).track_id}
+
+
+def _camera_matrix(text: str, option: str) -> np.ndarray:
+    try:
+        fx, fy, cx, cy = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"{option} must be fx,fy,cx,cy (pixels), not {text!r}") from None
+    return np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1]], np.float64)
+
+
 def cmd_run(args) -> int:
     from .stats import JitterMeter
 
@@ -98,6 +141,7 @@ def cmd_run(args) -> int:
             from tqdm import tqdm
 
             frames = tqdm(frames, total=reader.frame_count, unit="frame", desc=source.name)
+    depth = _DepthRun(args) if args.depth else None
     count = people = dropped = 0
     jitter = JitterMeter()
     start = time.perf_counter()
@@ -116,7 +160,8 @@ def cmd_run(args) -> int:
             people += len(result.people)
             if tracker is not None:
                 jitter.add(frame.index, result, tracker.raw_keypoints)
-            jsonl.write(json.dumps({"frame": frame.name, **result.to_dict()}) + "\n")
+            extra = depth.add(result, frame.image.shape) if depth is not None else {}
+            jsonl.write(json.dumps({"frame": frame.name, **result.to_dict(), **extra}) + "\n")
             annotated = draw_result(frame.image, result)
             if video:
                 if writer is None:
@@ -253,6 +298,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--stats", action="store_true",
                    help="videos: print keypoint jitter with and without smoothing")
+    p.add_argument("--depth", metavar="PATH",
+                   help="aligned depth paired by index with the input: a folder of 16-bit PNGs "
+                        "(mm) or a 16-bit video; JSON lines get 3D positions")
+    p.add_argument("--intrinsics", metavar="FX,FY,CX,CY", help="colour camera (with --depth)")
+    p.add_argument("--depth-intrinsics", metavar="FX,FY,CX,CY",
+                   help="depth camera (default: the colour intrinsics scaled to its size)")
+    p.add_argument("--min-depth", type=float, default=0.2, help="metres (default: 0.2)")
+    p.add_argument("--max-depth", type=float, default=10.0, help="metres (default: 10)")
+    p.add_argument("--target-policy", default="closest",
+                   choices=("closest", "largest", "centre", "none"),
+                   help="whom to follow, with --depth (default: closest)")
     _add_pipeline_args(p)
     _add_tracking_args(p)
     p.set_defaults(func=cmd_run)

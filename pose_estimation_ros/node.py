@@ -30,18 +30,19 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from rclpy.subscription import Subscription
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
-from std_msgs.msg import ColorRGBA, Header
-from visualization_msgs.msg import Marker, MarkerArray
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
 
 from pose_estimation_ros.msg import Keypoint, PersonPose, PersonPoseArray, Skeleton
 
-from .draw import colour_for, draw_result
+from .draw import draw_result
 from .imaging import ImageError
 from .log_throttle import ReasonThrottle
-from .parameters import (BY_NAME, PARAMS, apply_runtime, check_all, coerce_all, pipeline_options,
-                         tracker_config, unknown_parameters)
+from .parameters import (BY_NAME, PARAMS, apply_runtime, check_all, coerce_all, depth_config,
+                         pipeline_options, target_config, tracker_config, unknown_parameters)
 from .pipelines import TrackedPipeline, create_pipeline
-from .ros_convert import MessageTypes, marker_specs, to_pose_array, to_skeleton
+from .ros_convert import MessageTypes, to_pose_array, to_skeleton
+from .ros_depth import DepthInput, TargetOutput, marker_array
 from .ros_image import compressed_to_bgr, image_to_bgr
 from .ros_params import RosLogHandler, descriptor
 from .ros_qos import SequenceGaps, choose_reliability
@@ -86,7 +87,7 @@ class PoseEstimationNode(LifecycleNode):
         self.input_loss = SequenceGaps()
         self.loss_known = False
         self.worker: threading.Thread | None = None
-        self.image_sub = self.info_sub = self.qos_timer = None
+        self.image_sub = self.info_sub = self.qos_timer = self.depth = self.target = None
         self.reliability = ""
         self.camera_k = None
         self.warned_no_camera_info = False
@@ -105,6 +106,11 @@ class PoseEstimationNode(LifecycleNode):
         if problems:
             return FAILURE
         try:
+            depth_config(self.values)
+        except ValueError as exc:
+            self.get_logger().fatal(f"invalid parameter: {exc}")
+            return FAILURE
+        try:
             pipeline = create_pipeline(pipeline_options(self.values))
         except Exception as exc:  # a missing or corrupt model file, an onnxruntime error
             self.get_logger().fatal(f"cannot load the {self.values['pipeline']} pipeline: {exc}")
@@ -118,6 +124,7 @@ class PoseEstimationNode(LifecycleNode):
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.pub_skeleton = self.create_lifecycle_publisher(Skeleton, "skeleton", latched)
+        self.target = TargetOutput(self, target_config(self.values), self.values["publish_tf"])
         self.scheduler.open()
         self.worker = threading.Thread(target=self._work, name="pose_estimation", daemon=True)
         self.worker.start()
@@ -129,6 +136,9 @@ class PoseEstimationNode(LifecycleNode):
         self._subscribe()
         self.info_sub = self.create_subscription(CameraInfo, "camera_info", self._on_camera_info,
                                                  self._image_qos())
+        if self.values["use_depth"]:
+            self.depth = DepthInput(self, self._image_qos(), self.values["depth_tolerance"],
+                                    depth_config(self.values))
         if self.values["qos_reliability"] == "auto":  # follow publishers that come and go
             self.qos_timer = self.create_timer(1.0, self._check_qos)
         result = super().on_activate(state)
@@ -144,12 +154,16 @@ class PoseEstimationNode(LifecycleNode):
             if entity is not None:
                 destroy(entity)
         self.image_sub = self.info_sub = self.qos_timer = None
+        if self.depth is not None:
+            self.depth.destroy(self)
+            self.depth = None
         return super().on_deactivate(state)
 
     def on_cleanup(self, state) -> TransitionCallbackReturn:
         self._stop_worker()
         for pub in (self.pub_poses, self.pub_markers, self.pub_annotated, self.pub_skeleton):
             self.destroy_lifecycle_publisher(pub)
+        self.target.destroy()
         with self.lock:
             self.pipeline = None  # the onnxruntime sessions go with it
         self.get_logger().info("cleaned up: models unloaded")
@@ -199,13 +213,19 @@ class PoseEstimationNode(LifecycleNode):
         with self.lock:
             if self.pipeline is not None:
                 apply_runtime(self.pipeline, values)
+            if self.target is not None:
+                self.target.selector.config = target_config(values)
+            if self.depth is not None:
+                self.depth.config = depth_config(values)
+                self.depth.pairing.tolerance_ns = int(round(values["depth_tolerance"] * 1e9))
             self.values = values
         return SetParametersResult(successful=True)
 
     # ---- input ------------------------------------------------------------------------------
-    def _image_qos(self) -> QoSProfile:
+    def _image_qos(self, reliability: str = "") -> QoSProfile:
         return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                          reliability=_RELIABILITY[self.reliability or "best_effort"],
+                          reliability=_RELIABILITY[reliability or self.reliability
+                                                   or "best_effort"],
                           durability=DurabilityPolicy.VOLATILE)
 
     def _image_topic(self) -> tuple[type, str]:
@@ -232,6 +252,8 @@ class PoseEstimationNode(LifecycleNode):
     def _check_qos(self) -> None:
         wanted, _ = choose_reliability("auto", self._offered())
         if self.image_sub is not None and wanted != self.reliability:
+            if self.depth is not None:  # depth first: `reliability` tells the colour's is done
+                self.depth.subscribe(self, self._image_qos(wanted))
             self.destroy_subscription(self.image_sub)
             self._subscribe()
 
@@ -271,6 +293,9 @@ class PoseEstimationNode(LifecycleNode):
             try:
                 with self.lock:
                     result = self.pipeline.process(bgr, check.pipeline_stamp)
+                    if self.depth is not None and (why := self.depth.add_positions(
+                            result, msg.header, self.camera_k)):
+                        self._warn(f"no 3D for this frame: {why}", key=why[:30])
                 if not (self.active and self.context.ok()):
                     self.scheduler.done(False, "discarded")  # deactivated or shutting down
                     continue
@@ -291,7 +316,8 @@ class PoseEstimationNode(LifecycleNode):
                           .nanoseconds * 1e-9)
             self.latencies.append(latency)
         topology = self.pipeline.topology
-        self.pub_poses.publish(to_pose_array(TYPES, result, header, topology, latency))
+        target = self.target.update(result, header)
+        self.pub_poses.publish(to_pose_array(TYPES, result, header, topology, latency, target))
         self._publish_markers(header, result)
         if self.pub_annotated.get_subscription_count() > 0:
             annotated = draw_result(bgr, result)
@@ -309,18 +335,8 @@ class PoseEstimationNode(LifecycleNode):
                                           "one arrives")
                 self.warned_no_camera_info = True
             return
-        markers = [Marker(header=header, action=Marker.DELETEALL)]
-        for spec in marker_specs(result, self.pipeline.topology, self.camera_k,
-                                 self.values["marker_depth"], colour_for):
-            m = Marker(header=header, ns=spec.ns, id=spec.id, action=Marker.ADD,
-                       type=Marker.LINE_LIST if spec.kind == "LINE_LIST" else Marker.SPHERE_LIST,
-                       frame_locked=True, color=ColorRGBA(r=spec.color[0], g=spec.color[1],
-                                                          b=spec.color[2], a=spec.color[3]))
-            m.pose.orientation.w = 1.0
-            m.scale.x = m.scale.y = m.scale.z = spec.scale
-            m.points = [Point(x=x, y=y, z=z) for x, y, z in spec.points]
-            markers.append(m)
-        self.pub_markers.publish(MarkerArray(markers=markers))
+        self.pub_markers.publish(marker_array(header, result, self.pipeline.topology,
+                                              self.camera_k, self.values["marker_depth"]))
 
     # ---- diagnostics ------------------------------------------------------------------------
     def _publish_diagnostics(self) -> None:
@@ -350,6 +366,10 @@ class PoseEstimationNode(LifecycleNode):
             "frames_discarded": s.discarded,
             "frames_missed": self.input_loss.lost if self.loss_known else "unknown",
             "image_reliability": self.reliability or "-",
+            **({f"frames_{k}": n for k, n in sorted(self.depth.counts.items())}
+               if self.depth is not None else {}),
+            "target_track_id": self.target.track_id if self.target else -1,
+            "target_reason": self.target.reason if self.target else "-",
             **{f"stamps_{k}": n for k, n in sorted(self.stamps.counts.items())},
             "providers": ", ".join(f"{k}={v}" for k, v in providers.items()),
             "models": ", ".join(providers),

@@ -9,11 +9,14 @@ import sys
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .depth import DepthConfig
 from .detection import DETECTORS
 from .heads import HEADS
 from .pipelines import PIPELINES, PipelineOptions
 from .ros_qos import MODES as QOS_MODES
 from .runtime import PROVIDERS, RuntimeOptions
+from .targets import POLICIES as TARGET_POLICIES
+from .targets import TargetConfig
 from .tracking import TrackerConfig
 
 
@@ -55,6 +58,7 @@ _KIND_NAMES = {bool: "boolean", int: "integer", float: "float", str: "string"}
 
 
 _T = TrackerConfig()
+_D = DepthConfig()
 PARAMS: tuple[Param, ...] = (
     Param("pipeline", "blazepose", "pose pipeline", choices=PIPELINES, read_only=True),
     Param("variant", "full", "BlazePose landmark model (pipeline blazepose)",
@@ -89,6 +93,20 @@ PARAMS: tuple[Param, ...] = (
           "per second)", 0.0, 1000.0),
     Param("max_missing", _T.max_missing, "frames a missing track is predicted before it is lost",
           1, 300),
+    Param("use_depth", False, "subscribe depth/image and depth/camera_info (aligned to the "
+          "colour image) for 3D keypoints and target_pose", read_only=True),
+    Param("depth_tolerance", 0.02, "seconds colour and depth stamps may differ to pair "
+          "(aligned streams share the stamp)", 0.0, 1.0),
+    Param("min_depth", _D.min_depth, "metres; nearer depth is no data", 0.0, 100.0),
+    Param("max_depth", _D.max_depth, "metres; farther depth is no data", 0.01, 100.0),
+    Param("target_policy", "closest", "whom to follow: closest, largest, centre, track_id, none",
+          choices=TARGET_POLICIES),
+    Param("target_track_id", -1, "the track id to follow with target_policy track_id", -1,
+          2_000_000_000),
+    Param("target_timeout", 2.0, "seconds a lost target is waited for before another is chosen",
+          0.0, 600.0),
+    Param("publish_tf", False, "broadcast a body_<track id> frame per person with 3D (needs "
+          "tf2_ros)", read_only=True),
     Param("marker_depth", 2.0, "metres in front of the camera where markers are drawn without "
           "depth", 0.1, 100.0),
     Param("diagnostics_period", 1.0, "seconds between /diagnostics messages", 0.1, 60.0,
@@ -141,6 +159,17 @@ def tracker_config(values: dict[str, Any]) -> TrackerConfig:
                    max_missing=v["max_missing"],
                    one_euro=replace(_T.one_euro, min_cutoff=float(v["one_euro_min_cutoff"]),
                                     beta=float(v["one_euro_beta"])))
+
+
+def depth_config(values: dict[str, Any]) -> DepthConfig:
+    v = {p.name: values.get(p.name, p.default) for p in PARAMS}
+    return replace(_D, min_depth=float(v["min_depth"]), max_depth=float(v["max_depth"]))
+
+
+def target_config(values: dict[str, Any]) -> TargetConfig:
+    v = {p.name: values.get(p.name, p.default) for p in PARAMS}
+    return TargetConfig(policy=v["target_policy"], track_id=int(v["target_track_id"]),
+                        timeout=float(v["target_timeout"]))
 
 
 def apply_runtime(pipeline, values: dict[str, Any]) -> None:

@@ -26,6 +26,10 @@ class Person:
     #: "" untracked, else tentative | confirmed | predicted (see tracking.STATES)
     track_state: str = ""
     segmentation: np.ndarray | None = None  # [H, W] float32 probability, image sized
+    #: [K, 3] metres in the camera's optical frame from aligned depth, NaN where unknown
+    positions: np.ndarray | None = None
+    #: [3] the person's robust 3D centre (torso), None where unknown
+    position: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         out = {
@@ -44,6 +48,11 @@ class Person:
             out["presence"] = [round(float(v), 4) for v in self.presence]
         if self.world_keypoints is not None:
             out["world_keypoints"] = np.round(self.world_keypoints, 4).tolist()
+        if self.positions is not None:  # 3D from depth: null where unknown
+            out["positions"] = [None if not np.all(np.isfinite(p)) else
+                                [round(float(v), 4) for v in p] for p in self.positions]
+            out["position"] = None if self.position is None else \
+                [round(float(v), 4) for v in self.position]
         return out
 
 

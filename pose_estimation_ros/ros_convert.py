@@ -43,32 +43,37 @@ def _keypoints(types: MessageTypes, person: Person, positions: np.ndarray | None
     vis = person.visibility
     out = []
     for k, (x, y) in enumerate(person.keypoints):
-        p = positions[k] if positions is not None else None
-        valid = p is not None and bool(np.all(np.isfinite(p)))
+        position, valid = _point(types, positions[k] if positions is not None else None)
         out.append(types.Keypoint(
             x=float(x), y=float(y), score=float(person.keypoint_scores[k]),
             visibility=float(vis[k]) if vis is not None else math.nan,
-            position=types.Point(x=float(p[0]), y=float(p[1]), z=float(p[2])) if valid
-            else types.Point(x=math.nan, y=math.nan, z=math.nan),
-            position_valid=valid))
+            position=position, position_valid=valid))
     return out
 
 
+def _point(types: MessageTypes, p: np.ndarray | None):
+    if p is None or not np.all(np.isfinite(p)):
+        return types.Point(x=math.nan, y=math.nan, z=math.nan), False
+    return types.Point(x=float(p[0]), y=float(p[1]), z=float(p[2])), True
+
+
 def to_pose_array(types: MessageTypes, result: FrameResult, header, topology: Topology,
-                  latency_s: float, positions: list[np.ndarray | None] | None = None):
-    """A PersonPoseArray for one frame. `positions` (per person [K,3] metres in the camera
-    frame, NaN where unknown) comes from depth; without it every position is invalid."""
+                  latency_s: float, target_track_id: int = -1):
+    """A PersonPoseArray for one frame. 3D positions come from each person's `positions` and
+    `position` (filled from depth); without them every position is invalid."""
     people = []
-    for i, person in enumerate(result.people):
+    for person in result.people:
         x1, y1, x2, y2 = (float(v) for v in person.bbox)
+        centre, valid = _point(types, person.position)
         people.append(types.PersonPose(
             track_id=int(person.track_id), track_state=TRACK_STATES.get(person.track_state, 0),
             score=float(person.score), x_min=x1, y_min=y1, x_max=x2, y_max=y2,
-            keypoints=_keypoints(types, person, positions[i] if positions else None)))
+            keypoints=_keypoints(types, person, person.positions), position=centre,
+            position_valid=valid))
     return types.PersonPoseArray(
         header=header, topology=topology.name, keypoint_names=list(topology.keypoints),
         image_width=int(result.image_size[0]), image_height=int(result.image_size[1]),
-        people=people, latency=duration(types, latency_s))
+        people=people, target_track_id=int(target_track_id), latency=duration(types, latency_s))
 
 
 def to_skeleton(types: MessageTypes, topology: Topology):
@@ -100,16 +105,15 @@ def unproject(points_px: np.ndarray, k: np.ndarray, depth: float | np.ndarray) -
 
 
 def marker_specs(result: FrameResult, topology: Topology, k: np.ndarray, depth: float,
-                 colour_of: Callable[[int], tuple], min_score: float = 0.3,
-                 positions: list[np.ndarray | None] | None = None) -> list[MarkerSpec]:
-    """Per person a LINE_LIST skeleton and a SPHERE_LIST of joints, placed in 3D from depth
-    positions where valid, else on a plane `depth` metres in front of the camera."""
+                 colour_of: Callable[[int], tuple], min_score: float = 0.3) -> list[MarkerSpec]:
+    """Per person a LINE_LIST skeleton and a SPHERE_LIST of joints, placed at the 3D positions
+    from depth where valid, else on a plane `depth` metres in front of the camera."""
     specs = []
     for i, person in enumerate(result.people):
         xyz = unproject(person.keypoints.astype(np.float64), k, depth)
-        if positions is not None and positions[i] is not None:
-            known = np.all(np.isfinite(positions[i]), axis=1)
-            xyz[known] = positions[i][known]
+        if person.positions is not None:
+            known = np.all(np.isfinite(person.positions), axis=1)
+            xyz[known] = person.positions[known]
         seen = person.keypoint_scores >= min_score
         key = person.track_id if person.track_id >= 0 else i
         rgb = tuple(c / 255.0 for c in colour_of(key)[::-1])  # BGR 0–255 → RGB 0–1

@@ -22,34 +22,61 @@ ENCODINGS = {
 }
 
 
+def _pixels(encoding: str, width: int, height: int, step: int, data, is_bigendian: bool,
+            channels: int, dtype, error=ImageError, copy: bool = True) -> np.ndarray:
+    """The H×W×C pixels of a message's data, honouring `step` and the byte order (a copy, or
+    with `copy=False` a read-only view where the rows are packed in native order)."""
+    if width <= 0 or height <= 0:
+        raise error(f"empty image ({width}×{height})")
+    itemsize = np.dtype(dtype).itemsize
+    row_bytes = width * channels * itemsize
+    if step < row_bytes:
+        raise error(f"step {step} is smaller than a {encoding} row of {width} pixels "
+                    f"({row_bytes} bytes)")
+    buffer = np.frombuffer(data, np.uint8) if not isinstance(data, np.ndarray) else \
+        data.view(np.uint8).reshape(-1)
+    if buffer.size < step * (height - 1) + row_bytes:
+        raise error(f"image data is truncated: {buffer.size} bytes for {height} rows of "
+                    f"step {step}")
+    wire = np.dtype(dtype).newbyteorder(">" if is_bigendian else "<")
+    if not copy and step == row_bytes and wire == np.dtype(dtype):
+        return buffer[:step * height].view(dtype).reshape(height, width, channels)
+    rows = np.lib.stride_tricks.as_strided(buffer, shape=(height, row_bytes),
+                                           strides=(step, 1))
+    return np.ascontiguousarray(rows).view(wire).astype(dtype).reshape(height, width, channels)
+
+
 def image_to_bgr(encoding: str, width: int, height: int, step: int, data,
                  is_bigendian: bool = False) -> np.ndarray:
     """Pixels of a sensor_msgs/Image as an H×W×3 BGR uint8 array (a copy)."""
     if encoding not in ENCODINGS:
         raise ImageError(f"unsupported image encoding {encoding!r}; supported: "
                          f"{', '.join(ENCODINGS)} (and sensor_msgs/CompressedImage)")
-    if width <= 0 or height <= 0:
-        raise ImageError(f"empty image ({width}×{height})")
     channels, dtype, conversion = ENCODINGS[encoding]
-    itemsize = np.dtype(dtype).itemsize
-    row_bytes = width * channels * itemsize
-    if step < row_bytes:
-        raise ImageError(f"step {step} is smaller than a {encoding} row of {width} pixels "
-                         f"({row_bytes} bytes)")
-    buffer = np.frombuffer(data, np.uint8) if not isinstance(data, np.ndarray) else \
-        data.view(np.uint8).reshape(-1)
-    if buffer.size < step * (height - 1) + row_bytes:
-        raise ImageError(f"image data is truncated: {buffer.size} bytes for {height} rows of "
-                         f"step {step}")
-    rows = np.lib.stride_tricks.as_strided(buffer, shape=(height, row_bytes),
-                                           strides=(step, 1))
-    wire = np.dtype(dtype).newbyteorder(">" if is_bigendian else "<")
-    pixels = np.ascontiguousarray(rows).view(wire).astype(dtype).reshape(height, width, channels)
+    pixels = _pixels(encoding, width, height, step, data, is_bigendian, channels, dtype)
     if dtype == np.uint16:
         return to_bgr8(pixels)
     if conversion is None:
         return pixels
     return cv2.cvtColor(pixels, conversion)
+
+
+#: depth encodings: 16UC1 millimetres, 32FC1 metres (REP 118)
+DEPTH_ENCODINGS = {"16UC1": np.uint16, "mono16": np.uint16, "32FC1": np.float32}
+
+
+def depth_to_array(encoding: str, width: int, height: int, step: int, data,
+                   is_bigendian: bool = False) -> np.ndarray:
+    """A depth sensor_msgs/Image as H×W uint16 millimetres (0 = no data) or float32 metres
+    (NaN, inf, 0 = no data), as sent; `depth.depth_to_metres` converts the whole image."""
+    from .depth import DepthError
+
+    if encoding not in DEPTH_ENCODINGS:
+        raise DepthError(f"unsupported depth encoding {encoding!r}; supported: "
+                         f"{', '.join(DEPTH_ENCODINGS)} (aligned depth, REP 118)")
+    dtype = DEPTH_ENCODINGS[encoding]
+    return _pixels(encoding, width, height, step, data, is_bigendian, 1, dtype,
+                   DepthError, copy=False)[:, :, 0]
 
 
 def compressed_to_bgr(fmt: str, data) -> np.ndarray:

@@ -3,6 +3,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import DATA, needs_shared
@@ -180,3 +181,33 @@ def test_run_counts_an_unreadable_image_as_dropped(tmp_path, capsys):
     assert main(["run", str(folder), "--output", str(tmp_path / "out")]) == 0
     m = SUMMARY.fullmatch(_last_line(capsys))
     assert m and m.group(1) == "1" and m.group(5) == "1"
+
+
+def test_run_with_a_depth_folder_writes_3d_positions(tmp_path, capsys):
+    import cv2
+
+    from pose_estimation_ros.imaging import VideoReader
+
+    clip = tmp_path / "clip.mp4"
+    frames = [f.image for f, _ in zip(VideoReader(VIDEO), range(6))]
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30, (426, 240))
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    depth = tmp_path / "depth"
+    depth.mkdir()
+    for i in range(6):  # half resolution, a person (and everything else) 2.5 m away
+        cv2.imwrite(str(depth / f"{i:04d}.png"), np.full((120, 213), 2500, np.uint16))
+    out = tmp_path / "out"
+    assert main(["run", str(clip), "--output", str(out), "--no-progress", "--depth", str(depth),
+                 "--intrinsics", "380,380,213,120"]) == 0
+    records = [json.loads(line) for line in (out / "keypoints.jsonl").read_text().splitlines()]
+    assert len(records) == 6 and all(r["depth"] for r in records)
+    person = records[-1]["people"][0]
+    z = [p[2] for p in person["positions"] if p is not None]
+    assert z and np.allclose(z, 2.5, rtol=0.02) and abs(person["position"][2] - 2.5) < 0.05
+    unsure = [p for p, s in zip(person["positions"], person["keypoint_scores"]) if s < 0.3]
+    assert all(p is None for p in unsure)
+    assert records[-1]["target_track_id"] == person["track_id"] >= 0
+    assert main(["run", str(clip), "--output", str(out), "--depth", str(depth)]) == 2
+    assert "--depth needs --intrinsics" in capsys.readouterr().err

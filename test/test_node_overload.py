@@ -61,8 +61,10 @@ def test_latency_is_bounded_at_2x_and_4x_overload(graph):
         latencies = np.array([arrivals[k] - sent[k] for k in keys if k in arrivals])
         median, p95 = np.percentile(latencies, [50, 95])
         figures[factor] = (median, p95, len(keys), len(latencies))
-        # a frame waits for at most the one in progress, then takes its own time
-        assert p95 < 2.5 * period + 0.05, (factor, period, np.round(latencies, 3).tolist())
+        # a frame waits for at most the one in progress, then takes its own time (2 periods);
+        # the margin is for a 2-core machine that also runs the publisher. A queue would grow
+        # without bound instead: seconds after a few seconds of overload.
+        assert p95 < 3 * period + 0.1, (factor, period, np.round(latencies, 3).tolist())
     total = 12 + sum(n for _, _, n, _ in figures.values())
     def accounted() -> bool:  # every frame sent is in, and none is still in progress
         c = {k: int(v) for k, v in counts().items() if k.startswith("frames_")}

@@ -108,9 +108,12 @@ def test_pose_array_round_trips_through_cdr(store_name, topology, people):
     types = _types(store)
     result = FrameResult(1700000000.123, (640, 480), topology.name,
                          [_person(topology.num_keypoints, *p) for p in people])
-    depth = [np.where(np.arange(topology.num_keypoints)[:, None] % 2 == 0, 1.5, np.nan)
-             * np.ones((1, 3)) if i == 0 else None for i in range(len(people))]
-    msg = to_pose_array(types, result, _header(store), topology, 0.0421, depth)
+    first_person = result.people[0]
+    first_person.positions = np.where(np.arange(topology.num_keypoints)[:, None] % 2 == 0, 1.5,
+                                      np.nan) * np.ones((1, 3))
+    first_person.position = np.array([0.1, -0.2, 1.5], np.float32)
+    msg = to_pose_array(types, result, _header(store), topology, 0.0421,
+                        target_track_id=first_person.track_id)
     name = "pose_estimation_ros/msg/PersonPoseArray"
     wire = store.serialize_cdr(msg, name)
     back = store.deserialize_cdr(wire, name)
@@ -135,6 +138,9 @@ def test_pose_array_round_trips_through_cdr(store_name, topology, people):
                 "tentative": PersonPose.TRACK_STATE_TENTATIVE,
                 "": PersonPose.TRACK_STATE_UNTRACKED}
     assert states == [expected[p[2]] for p in people]
+    assert back.target_track_id == result.people[0].track_id
+    assert back.people[0].position_valid and back.people[0].position.z == pytest.approx(1.5)
+    assert all(not p.position_valid and math.isnan(p.position.z) for p in back.people[1:])
     first = back.people[0].keypoints
     assert first[0].position_valid and first[0].position.z == 1.5
     assert not first[1].position_valid and math.isnan(first[1].position.x)  # never a fake 0
@@ -160,7 +166,8 @@ def test_markers_unproject_with_camera_info_and_prefer_depth():
     result = FrameResult(0.0, (640, 480), "coco17", [person])
     depth = np.full((17, 3), np.nan)
     depth[0] = (0.1, 0.2, 3.0)
-    specs = marker_specs(result, COCO17, k, 2.0, colour_for, positions=[depth])
+    person.positions = depth
+    specs = marker_specs(result, COCO17, k, 2.0, colour_for)
     assert [s.kind for s in specs] == ["LINE_LIST", "SPHERE_LIST"]
     lines, joints = specs
     assert len(lines.points) == 2 * len(COCO17.edges) and len(joints.points) == 17
