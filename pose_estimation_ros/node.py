@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import array
 import logging
-import signal
 import sys
 import threading
 import time
 
 import numpy as np
-import rclpy
 from builtin_interfaces.msg import Duration
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Point
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.exceptions import InvalidParameterValueException
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.subscription import Subscription
@@ -44,7 +41,7 @@ from .pipelines import TrackedPipeline, create_pipeline
 from .ros_convert import MessageTypes, to_pose_array, to_skeleton
 from .ros_depth import DepthInput, TargetOutput, marker_array
 from .ros_image import compressed_to_bgr, image_to_bgr
-from .ros_params import RosLogHandler, descriptor
+from .ros_params import RosLogHandler, descriptor, diagnostic_status
 from .ros_qos import SequenceGaps, choose_reliability
 from .ros_stamps import StampChecker
 from .runtime import hardware_id
@@ -350,20 +347,12 @@ class PoseEstimationNode(LifecycleNode):
         providers = {m.spec.id: m.provider for m in pipeline.models} if pipeline else {}
         fallback = any(p != self.values["provider"] for p in providers.values())
         state = "active" if self.active else "inactive" if pipeline else "unconfigured"
-        status = DiagnosticStatus(
-            level=DiagnosticStatus.WARN if fallback else DiagnosticStatus.OK,
-            name=f"{self.get_fully_qualified_name()}: pose estimation",
-            hardware_id=hardware_id(next(iter(providers.values()), self.values["provider"])),
-            message="running on cpu: requested provider unavailable" if fallback else state)
         pairs = {
             "state": state,
             "input_rate_hz": (s.received - received) / dt,
             "output_rate_hz": (s.published - published) / dt,
             "latency_ms_mean": 1000 * float(np.mean(latencies)) if latencies else float("nan"),
-            "frames_received": s.received, "frames_published": s.published,
-            "frames_dropped": s.dropped, "frames_replaced": s.replaced,
-            "frames_rejected": s.rejected, "frames_failed": s.failed,
-            "frames_discarded": s.discarded,
+            **{f"frames_{k}": v for k, v in vars(s).items() if k != "pending"},
             "frames_missed": self.input_loss.lost if self.loss_known else "unknown",
             "image_reliability": self.reliability or "-",
             **({f"frames_{k}": n for k, n in sorted(self.depth.counts.items())}
@@ -374,42 +363,16 @@ class PoseEstimationNode(LifecycleNode):
             "providers": ", ".join(f"{k}={v}" for k, v in providers.items()),
             "models": ", ".join(providers),
         }
-        status.values = [KeyValue(key=k, value=f"{v:.2f}" if isinstance(v, float) else str(v))
-                         for k, v in pairs.items()]
+        status = diagnostic_status(
+            f"{self.get_fully_qualified_name()}: pose estimation",
+            hardware_id(next(iter(providers.values()), self.values["provider"])),
+            "running on cpu: requested provider unavailable" if fallback else state,
+            fallback, pairs)
         self.pub_diagnostics.publish(DiagnosticArray(
             header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
 
 
-def main(args=None) -> int:
-    """`ros2 run pose_estimation_ros pose_estimation_node`: exit code 0 on Ctrl-C or a launch
-    shutdown, 1 when the node cannot start (bad parameters, missing models)."""
-    # Our own SIGINT/SIGTERM handling: the first signal stops the spin loop, further ones (launch
-    # forwards a second SIGINT) are ignored, and the worker stops before the context goes.
-    rclpy.init(args=args, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    node, code = None, 0
-    try:
-        node = PoseEstimationNode()
-        if node.values["autostart"] is True and not node.start():
-            node.get_logger().fatal("cannot start: exiting with code 1")
-            code = 1
-        else:
-            executor = SingleThreadedExecutor()
-            executor.add_node(node)
-            while not stop.is_set() and rclpy.ok():
-                executor.spin_once(timeout_sec=0.1)
-    except ExternalShutdownException:
-        pass
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_IGN)
-        if node is not None:
-            node.close()
-        rclpy.try_shutdown()
-    return code
+if __name__ == "__main__":  # python -m pose_estimation_ros.node [--ros-args …]
+    from pose_estimation_ros.ros_main import main
 
-
-if __name__ == "__main__":
     sys.exit(main())

@@ -1,9 +1,11 @@
-"""rclpy pieces of the node's parameters and logging: parameter descriptors from the table in
-`parameters.py`, and the bridge from the core's Python logging to the ROS logger."""
+"""rclpy pieces of the node's parameters, logging and diagnostics: parameter descriptors from
+the table in `parameters.py`, the bridge from the core's Python logging to the ROS logger, and
+the DiagnosticStatus of the node's figures."""
 from __future__ import annotations
 
 import logging
 
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
 
@@ -34,3 +36,13 @@ class RosLogHandler(logging.Handler):
         log = self.ros_logger.error if record.levelno >= logging.ERROR else \
             self.ros_logger.warning if record.levelno >= logging.WARNING else self.ros_logger.info
         log(record.getMessage())
+
+
+def diagnostic_status(name: str, hardware: str, message: str, warn: bool,
+                      values: dict) -> DiagnosticStatus:
+    """One status; floats with two decimals, everything else as text."""
+    return DiagnosticStatus(
+        level=DiagnosticStatus.WARN if warn else DiagnosticStatus.OK, name=name,
+        hardware_id=hardware, message=message,
+        values=[KeyValue(key=k, value=f"{v:.2f}" if isinstance(v, float) else str(v))
+                for k, v in values.items()])

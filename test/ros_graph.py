@@ -104,14 +104,14 @@ def image_publisher(graph: Graph, node, topic: str = "image", msg_type=Image,
 
 
 class NodeProcess:
-    """`python -m pose_estimation_ros.node` with ROS arguments; killed at the end of the test
+    """`python -m pose_estimation_ros.ros_main` with ROS arguments; killed at the end of the test
     whatever happens (`running` holds the live ones for the fixture)."""
 
     running: list = []
 
     def __init__(self, *ros_args: str, name: str = "pose_estimation_node"):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pose_estimation_ros.node", "--ros-args",
+            [sys.executable, "-m", "pose_estimation_ros.ros_main", "--ros-args",
              "-r", f"__node:={name}", *ros_args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
