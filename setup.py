@@ -19,11 +19,14 @@ setup(
         "pycocotools>=2.0.6",
         "tqdm>=4.60",
         "scikit-image>=0.19",
+        "rosbags>=0.9.19",
+        "pyyaml>=5.4",
     ],
     extras_require={
-        "test": ["pytest>=7", "ai-edge-litert>=1.0", "rosbags>=0.9.19", "catkin_pkg>=0.5",
-                 "pyyaml>=5.4"],
+        "test": ["pytest>=7", "ai-edge-litert>=1.0", "catkin_pkg>=0.5"],
     },
     entry_points={"console_scripts": ["pose-estimation-ros=pose_estimation_ros.cli:main"]},
-    data_files=[("share/pose_estimation_ros", ["package.xml"])],
+    data_files=[("share/pose_estimation_ros", ["package.xml"]),
+                ("share/pose_estimation_ros/msg", [f"msg/{name}.msg" for name in (
+                    "Keypoint", "PersonPose", "PersonPoseArray", "Skeleton")])],
 )

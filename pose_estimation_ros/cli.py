@@ -287,6 +287,33 @@ def cmd_models(args) -> int:
     return 0
 
 
+def cmd_bag(args) -> int:
+    from .bag_batch import run
+    from .bag_process import BagError
+    from .depth import DepthConfig
+    from .targets import TargetConfig
+    from .tracking import TrackerConfig
+
+    tracker = TrackerConfig(det_interval=args.det_interval, smoothing=not args.no_smoothing)
+    try:
+        code = run(args, _options(args), tracker,
+                   DepthConfig(min_depth=args.min_depth, max_depth=args.max_depth),
+                   TargetConfig(policy=args.target_policy))
+    except BagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if code == 0 and args.parquet:
+        if not args.csv:
+            raise ValueError("--parquet needs --csv (the table it converts)")
+        try:
+            import pyarrow.csv as pa_csv
+            import pyarrow.parquet as pa_parquet
+        except ImportError:
+            raise ValueError("--parquet needs pyarrow (pip install pyarrow)") from None
+        pa_parquet.write_table(pa_csv.read_csv(args.csv), args.parquet)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="pose-estimation-ros", description=__doc__)
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -338,6 +365,41 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pipeline_args(p)
     _add_tracking_args(p)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("bag", help="process recorded bags offline, every frame, into bags, "
+                                   "tables and sidecars")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="rosbag2 folders (sqlite3 or MCAP), ROS 1 .bag files, or folders of bags")
+    p.add_argument("--output", required=True, help="output folder: <bag>.poses (a rosbag2 "
+                   "bag) and <bag>.poses.yaml (the sidecar) per input")
+    p.add_argument("--image-topic", default="",
+                   help="sensor_msgs/Image or CompressedImage topic (default: the only one)")
+    p.add_argument("--depth-topic", default="", help="aligned depth (16UC1 mm or 32FC1 m)")
+    p.add_argument("--camera-info-topic", default="", help="the colour camera's CameraInfo")
+    p.add_argument("--depth-info-topic", default="", help="the depth camera's CameraInfo "
+                   "(default: the colour one)")
+    p.add_argument("--namespace", default="", help="output topics under this namespace")
+    p.add_argument("--storage", default="mcap", choices=("mcap", "sqlite3"))
+    p.add_argument("--markers", action="store_true", help="also write MarkerArray (needs "
+                   "CameraInfo)")
+    p.add_argument("--annotated", action="store_true", help="also write the annotated image")
+    p.add_argument("--copy-input", action="store_true", help="copy the input topics too")
+    p.add_argument("--csv", metavar="FILE", help="long-form table: one row per person × "
+                   "keypoint per frame")
+    p.add_argument("--parquet", metavar="FILE", help="the same table as Parquet (pyarrow)")
+    p.add_argument("--jobs", type=int, default=1, help="bags processed in parallel processes")
+    p.add_argument("--resume", action="store_true",
+                   help="skip bags whose output and sidecar are complete with these parameters")
+    p.add_argument("--depth-tolerance", type=float, default=0.02,
+                   help="seconds colour and depth stamps may differ (default: 0.02)")
+    p.add_argument("--min-depth", type=float, default=0.2)
+    p.add_argument("--max-depth", type=float, default=10.0)
+    p.add_argument("--target-policy", default="closest",
+                   choices=("closest", "largest", "centre", "none"))
+    p.add_argument("--no-progress", action="store_true")
+    _add_pipeline_args(p)
+    _add_tracking_args(p)
+    p.set_defaults(func=cmd_bag)
 
     p = sub.add_parser("models", help="list, verify (sha256) or prepare model files")
     p.add_argument("action", choices=("list", "verify", "prepare"))

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from pose_estimation_ros.bag_types import message_types, typestore
 from pose_estimation_ros.draw import colour_for
 from pose_estimation_ros.results import FrameResult, Person
 from pose_estimation_ros.ros_convert import (MessageTypes, marker_specs, to_pose_array,
@@ -60,26 +61,11 @@ def test_every_msg_file_converts_to_idl_with_the_real_rosidl_tooling(tmp_path):
 
 
 def _typestore(store_name: str):
-    from rosbags.typesys import Stores, get_typestore, get_types_from_msg
-
-    store = get_typestore(getattr(Stores, store_name))
-    types = {}
-    for name in MSG_NAMES:
-        types.update(get_types_from_msg((MSG_DIR / f"{name}.msg").read_text(),
-                                        f"pose_estimation_ros/msg/{name}"))
-    store.register(types)
-    return store
+    return typestore(store_name)
 
 
 def _types(store) -> MessageTypes:
-    t = store.types
-    return MessageTypes(
-        PersonPoseArray=t["pose_estimation_ros/msg/PersonPoseArray"],
-        PersonPose=t["pose_estimation_ros/msg/PersonPose"],
-        Keypoint=t["pose_estimation_ros/msg/Keypoint"],
-        Skeleton=t["pose_estimation_ros/msg/Skeleton"],
-        Point=t["geometry_msgs/msg/Point"], Duration=t["builtin_interfaces/msg/Duration"],
-        uint16_array=lambda values: np.array(list(values), np.uint16))
+    return message_types(store)
 
 
 def _person(k: int, seed: int, track_id: int, state: str, visibility: bool) -> Person:
