@@ -292,7 +292,8 @@ class PoseEstimationNode(LifecycleNode):
                     result = self.pipeline.process(bgr, check.pipeline_stamp)
                     if self.depth is not None and (why := self.depth.add_positions(
                             result, msg.header, self.camera_k)):
-                        self._warn(f"no 3D for this frame: {why}", key=why[:30])
+                        self._warn(f"no 3D for this frame: {why}", key=why[:30],
+                                   error="not registered" in why)  # a setup error
                 if not (self.active and self.context.ok()):
                     self.scheduler.done(False, "discarded")  # deactivated or shutting down
                     continue

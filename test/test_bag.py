@@ -210,6 +210,12 @@ def test_bad_bags_are_clear_errors(tmp_path, images, capsys):
     cases.append(([str(tmp_path / "two"), "--image-topic", "/nope"],
                   "no topic '/nope'; the bag has /camera/image (sensor_msgs/msg/Image, 2 messages)"))
     cases.append(([str(tmp_path / "missing")], "no such bag"))
+    make_bag(tmp_path / "rgbd", images[:2], depth_m=2.0)  # /camera/image and /camera/depth
+    cases.append(([str(tmp_path / "rgbd"), "--image-topic", "/camera/camera_info"],
+                  "/camera/camera_info is sensor_msgs/msg/CameraInfo, not sensor_msgs/Image"))
+    cases.append(([str(tmp_path / "rgbd")], "several image topics; choose one with "
+                  "--image-topic. The bag has /camera/camera_info (sensor_msgs/msg/CameraInfo, "
+                  "2 messages), /camera/depth (sensor_msgs/msg/Image, 2 messages)"))
     for args, expected in cases:
         capsys.readouterr()
         code = main(["bag", *args, "--output", str(tmp_path / "out"), "--no-progress"])
