@@ -270,7 +270,10 @@ class PoseEstimationNode(LifecycleNode):
     def _warn(self, message: str, key: str | None = None, error: bool = False) -> None:
         text = self.throttle(message, key)
         if text is not None:
-            (self.get_logger().error if error else self.get_logger().warning)(text)
+            if error:  # two call sites: rclpy fixes a call site's severity at its first call
+                self.get_logger().error(text)
+            else:
+                self.get_logger().warning(text)
 
     def _work(self) -> None:
         while (msg := self.scheduler.take()) is not None:
