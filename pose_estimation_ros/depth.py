@@ -36,13 +36,13 @@ class DepthConfig:
     window_share: float = 0.05
     min_window: int = 3
     max_window: int = 21
-    #: keypoints below this score get no position (the node's `keypoint_threshold`)
+    #: keypoints below this score get no position (the markers' and tracker's 0.3)
     min_score: float = 0.3
     #: samples per side of the lattice laid over each window
     grid: int = 5
     #: a window needs this share of valid samples (and at least 3) for a position
     min_valid_share: float = 0.2
-    #: the nearest cluster wins with at least this share of the window's valid pixels
+    #: the nearest cluster wins with at least this share of the window's valid samples
     min_surface_share: float = 0.25
 
     def __post_init__(self):

@@ -40,17 +40,24 @@ def test_bench_prints_stages_and_the_summary_line(capsys):
     assert float(m.group(3)) >= float(m.group(2)) > 0
 
 
-def test_run_on_a_video_writes_annotated_video_and_jsonl(tmp_path, capsys):
+def _clip(tmp_path, count: int) -> Path:
+    """The first `count` frames of the structuralize clip as a video of their own."""
     import cv2
 
     from pose_estimation_ros.imaging import VideoReader
 
     clip = tmp_path / "clip.mp4"
-    frames = [f.image for f, _ in zip(VideoReader(VIDEO), range(8))]
     writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30, (426, 240))
-    for f in frames:
-        writer.write(f)
+    for f, _ in zip(VideoReader(VIDEO), range(count)):
+        writer.write(f.image)
     writer.release()
+    return clip
+
+
+def test_run_on_a_video_writes_annotated_video_and_jsonl(tmp_path, capsys):
+    from pose_estimation_ros.imaging import VideoReader
+
+    clip = _clip(tmp_path, 8)
     assert main(["run", str(clip), "--output", str(tmp_path / "out"), "--no-progress"]) == 0
     lines = (tmp_path / "out" / "keypoints.jsonl").read_text().splitlines()
     assert len(lines) == 8
@@ -186,14 +193,7 @@ def test_run_counts_an_unreadable_image_as_dropped(tmp_path, capsys):
 def test_run_with_a_depth_folder_writes_3d_positions(tmp_path, capsys):
     import cv2
 
-    from pose_estimation_ros.imaging import VideoReader
-
-    clip = tmp_path / "clip.mp4"
-    frames = [f.image for f, _ in zip(VideoReader(VIDEO), range(6))]
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30, (426, 240))
-    for f in frames:
-        writer.write(f)
-    writer.release()
+    clip = _clip(tmp_path, 6)
     depth = tmp_path / "depth"
     depth.mkdir()
     for i in range(6):  # half resolution, a person (and everything else) 2.5 m away
