@@ -294,6 +294,9 @@ def cmd_bag(args) -> int:
     from .targets import TargetConfig
     from .tracking import TrackerConfig
 
+    if args.no_tracking:
+        raise ValueError("bag always tracks (track ids are part of its output); use "
+                         "--no-smoothing for raw keypoints")
     tracker = TrackerConfig(det_interval=args.det_interval, smoothing=not args.no_smoothing)
     try:
         code = run(args, _options(args), tracker,
