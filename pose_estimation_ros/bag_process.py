@@ -303,7 +303,7 @@ def _run(job: BagJob, pipeline, reader, chosen, out: _Output, tables: _Tables,
 
     wanted = {c.id: c for c in chosen.values()}
     wanted.update({c.id: c for c in reader.connections if c.id in out.copies})
-    for conn, log_time, raw in reader.messages(connections=list(wanted.values())):
+    for conn, log_time, raw in _messages(reader, list(wanted.values()), job.input):
         if conn.id in out.copies:
             out.writer.write(out.copies[conn.id], log_time, _cdr(out.store, reader, raw, conn))
         role = topics.get(conn.topic)
@@ -329,6 +329,19 @@ def _run(job: BagJob, pipeline, reader, chosen, out: _Output, tables: _Tables,
             "frames_rejected": dict(sorted(rejected.items())),
             "first_stamp_ns": frames.first, "last_stamp_ns": frames.last,
             "depth_pairing_restarts": pairing.restarts}
+
+
+def _messages(reader, connections, path: Path):
+    """The bag's messages; damage found while reading (a bag cut short during recording) is a
+    BagError naming the file, not a traceback."""
+    count = 0
+    try:
+        for item in reader.messages(connections=connections):
+            count += 1
+            yield item
+    except Exception as exc:  # rosbags' and the storage libraries' own error types
+        raise BagError(f"{path}: damaged after {count} messages ({type(exc).__name__}: "
+                       f"{exc})") from None
 
 
 def _cdr(store, reader, raw: bytes, conn) -> bytes:

@@ -207,6 +207,11 @@ def test_bad_bags_are_clear_errors(tmp_path, images, capsys):
     mcap = next(truncated.glob("*.mcap"))
     mcap.write_bytes(mcap.read_bytes()[:2000])
     cases.append(([str(truncated)], "truncated"))
+    cut = tmp_path / "cut"  # recording stopped by a crash: the file ends mid-message
+    make_bag(cut, images[:8])
+    db3 = next(cut.glob("*.db3"))
+    db3.write_bytes(db3.read_bytes()[: int(db3.stat().st_size * 0.6)])
+    cases.append(([str(cut)], "database disk image is malformed"))
     cases.append(([str(tmp_path / "two"), "--image-topic", "/nope"],
                   "no topic '/nope'; the bag has /camera/image (sensor_msgs/msg/Image, 2 messages)"))
     cases.append(([str(tmp_path / "missing")], "no such bag"))
