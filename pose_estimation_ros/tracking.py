@@ -21,7 +21,6 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from .kalman import KalmanParams, PoseKalman
 from .nms import iou_matrix, suppress_duplicate_people
@@ -213,6 +212,9 @@ class Tracker:
 
     @staticmethod
     def _solve(cost: np.ndarray, rows: list[int], cols: list[int], gate: float):
+        # imported here: scipy.optimize takes 0.6 s to import, and only video tracking needs it
+        from scipy.optimize import linear_sum_assignment
+
         gated = np.where(cost <= gate, cost, _INF)
         r, c = linear_sum_assignment(gated)
         return [(rows[i], cols[j]) for i, j in zip(r, c) if gated[i, j] < _INF]
