@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from . import __version__
-from .bag_process import CSV_COLUMNS, BagError, BagJob
+from .bag_process import CSV_COLUMNS, BagError, BagJob, process_bag, sidecar_path
 
 SIDECAR_VERSION = 1
 
@@ -46,8 +46,9 @@ def _is_bag(path: Path) -> bool:
 
 
 def output_paths(out_dir: Path, bag: Path) -> tuple[Path, Path]:
-    name = bag.stem if bag.is_file() else bag.name
-    return out_dir / f"{name}.poses", out_dir / f"{name}.poses.yaml"
+    """The output bag and its sidecar for one input bag."""
+    output = out_dir / f"{bag.stem if bag.is_file() else bag.name}.poses"
+    return output, sidecar_path(output)
 
 
 def _complete(sidecar: Path, output: Path, parameters: dict) -> bool:
@@ -93,7 +94,7 @@ def _worker(job: BagJob, options, tracker, parameters: dict, position: int,
         from tqdm import tqdm
         bar = tqdm(desc=job.input.name, unit="frame", position=position, leave=False)
     try:
-        stats = process_one(job, _PIPELINE, typestore())
+        stats = process_bag(job, _PIPELINE, typestore(), bar)
     finally:
         if bar is not None:
             bar.close()
@@ -101,17 +102,11 @@ def _worker(job: BagJob, options, tracker, parameters: dict, position: int,
               "input": str(job.input.resolve()), "output": str(job.output.resolve()),
               "csv_part": str(job.csv) if job.csv else None,
               "models": _models(options), "parameters": parameters, **stats}
-    _, sidecar = output_paths(job.output.parent, job.input)
+    sidecar = sidecar_path(job.output)
     tmp = sidecar.with_name(sidecar.name + ".partial")
     tmp.write_text(yaml.safe_dump(record, sort_keys=False))
     tmp.rename(sidecar)  # last: its presence says the output is complete
     return record
-
-
-def process_one(job: BagJob, pipeline, store) -> dict:
-    from .bag_process import process_bag
-
-    return process_bag(job, pipeline, store)
 
 
 def run(args, options, tracker, depth, target) -> int:

@@ -3,7 +3,7 @@ and tracker the node uses, into an output bag, a long-form table and a sidecar.
 
 Reading and writing use `rosbags` (rosbag2 sqlite3 and MCAP, ROS 1 `.bag`), so no ROS install
 is needed. The output is written under a temporary name and renamed when complete; the sidecar
-(`<name>.yaml`) is written last, so an interrupted run never leaves an output that looks done.
+(`<bag>.poses.yaml`) is written last, so an interrupted run never leaves an output that looks done.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from .depth import DepthConfig, DepthError, add_positions
 from .depth_sync import DepthPairing
 from .imaging import ImageError
 from .ros_convert import to_pose_array, to_skeleton
-from .ros_image import compressed_to_bgr, depth_to_array, image_to_bgr
+from .ros_image import depth_to_array, message_to_bgr
 from .targets import TargetConfig, TargetSelector
 
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
@@ -32,6 +32,10 @@ _NUMBER = re.compile(r"(?<![\w'])\d+(?![\w'])")
 REORDER_WINDOW = 32
 
 
+def sidecar_path(output: Path) -> Path:
+    return output.with_name(output.name + ".yaml")
+
+
 class BagError(Exception):
     """A bag that cannot be processed (exit code 2), naming the file and the reason."""
 
@@ -39,7 +43,7 @@ class BagError(Exception):
 @dataclass
 class BagJob:
     input: Path
-    output: Path  # the output bag folder; its sidecar is output.with_suffix(".yaml")
+    output: Path  # the output bag folder; its sidecar is sidecar_path(output)
     image_topic: str = ""
     depth_topic: str = ""
     camera_info_topic: str = ""
@@ -102,13 +106,6 @@ def choose_topics(connections, job: BagJob) -> dict[str, object]:
 
 def _stamp_ns(msg) -> int:
     return int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
-
-
-def _bgr(msg, msgtype: str) -> np.ndarray:
-    if msgtype.endswith("CompressedImage"):
-        return compressed_to_bgr(msg.format, msg.data)
-    return image_to_bgr(msg.encoding, msg.width, msg.height, msg.step, msg.data,
-                        bool(msg.is_bigendian))
 
 
 def _k(info) -> np.ndarray | None:
@@ -280,7 +277,7 @@ def _run(job: BagJob, pipeline, reader, chosen, out: _Output, tables: _Tables,
         try:
             if why:
                 raise ImageError(why)
-            bgr = _bgr(msg, chosen["image"].msgtype)
+            bgr = message_to_bgr(msg)
         except ImageError as exc:  # one reason per kind: sizes and counts become N
             rejected[_NUMBER.sub("N", str(exc).split(":")[0])[:80]] += 1
             return

@@ -40,7 +40,7 @@ from .parameters import (BY_NAME, PARAMS, apply_runtime, check_all, coerce_all, 
 from .pipelines import TrackedPipeline, create_pipeline
 from .ros_convert import MessageTypes, to_pose_array, to_skeleton
 from .ros_depth import DepthInput, TargetOutput, marker_array
-from .ros_image import compressed_to_bgr, image_to_bgr
+from .ros_image import message_to_bgr
 from .ros_params import RosLogHandler, descriptor, diagnostic_status
 from .ros_qos import SequenceGaps, choose_reliability
 from .ros_stamps import StampChecker
@@ -278,17 +278,15 @@ class PoseEstimationNode(LifecycleNode):
     def _work(self) -> None:
         while (msg := self.scheduler.take()) is not None:
             try:
-                bgr = (compressed_to_bgr(msg.format, msg.data) if isinstance(msg, CompressedImage)
-                       else image_to_bgr(msg.encoding, msg.width, msg.height, msg.step, msg.data,
-                                         bool(msg.is_bigendian)))
+                bgr = message_to_bgr(msg)
             except ImageError as exc:
                 self._warn(f"frame rejected: {exc}")
                 self.scheduler.done(False, "rejected")
                 continue
             stamp_ns = Time.from_msg(msg.header.stamp).nanoseconds
-            check = self.stamps.check(stamp_ns, self.get_clock().now().nanoseconds)
-            if (note := self.stamps.describe(check, stamp_ns,
-                                             self.get_clock().now().nanoseconds)):
+            now_ns = self.get_clock().now().nanoseconds
+            check = self.stamps.check(stamp_ns, now_ns)
+            if (note := self.stamps.describe(check, stamp_ns, now_ns)):
                 self._warn(note, key=f"stamp {check.kind}")
             try:
                 with self.lock:

@@ -127,3 +127,11 @@ def jpeg_problem(buffer: np.ndarray) -> str | None:
         return f"invalid marker 0xFF{scan[bad[0] + 1]:02X} inside the image data at byte " \
                f"{sos + 2 + int(bad[0])}"
     return None
+
+
+def message_to_bgr(msg) -> np.ndarray:
+    """A sensor_msgs/Image or CompressedImage message (rclpy's or rosbags') as BGR uint8."""
+    if hasattr(msg, "format"):  # CompressedImage
+        return compressed_to_bgr(msg.format, msg.data)
+    return image_to_bgr(msg.encoding, msg.width, msg.height, msg.step, msg.data,
+                        bool(msg.is_bigendian))
