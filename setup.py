@@ -23,9 +23,9 @@ setup(
         "pyyaml>=5.4",
     ],
     extras_require={
-        "test": ["pytest>=7", "ai-edge-litert>=1.0", "catkin_pkg>=0.5"],
+        "test": ["pytest>=7", "ruff>=0.4", "ai-edge-litert>=1.0", "catkin_pkg>=0.5"],
     },
-    entry_points={"console_scripts": ["pose-estimation-ros=pose_estimation_ros.cli:main"]},
+    entry_points={"console_scripts": ["pose-estimation-ros=pose_estimation_ros.cli.main:main"]},
     data_files=[("share/pose_estimation_ros", ["package.xml"]),
                 ("share/pose_estimation_ros/msg", [f"msg/{name}.msg" for name in (
                     "Keypoint", "PersonPose", "PersonPoseArray", "Skeleton")])],

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "test"))
 from test_bag import CLIP, frames, make_bag  # noqa: E402  (the tests' bag builder)
 
-from pose_estimation_ros.cli import main as cli  # noqa: E402
+from pose_estimation_ros.cli.main import main as cli  # noqa: E402
 
 
 def _quiet(args) -> str:

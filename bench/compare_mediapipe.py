@@ -30,11 +30,11 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from pose_estimation_ros.blazepose import BlazePoseConfig, BlazePosePipeline  # noqa: E402
-from pose_estimation_ros.crop import RotatedRect  # noqa: E402
-from pose_estimation_ros.imaging import VideoReader, read_image  # noqa: E402
-from pose_estimation_ros.runtime import RuntimeOptions  # noqa: E402
-from pose_estimation_ros.timing import StageTimer  # noqa: E402
+from pose_estimation_ros.core.timing import StageTimer  # noqa: E402
+from pose_estimation_ros.models.runtime import RuntimeOptions  # noqa: E402
+from pose_estimation_ros.pipelines.blazepose import BlazePoseConfig, BlazePosePipeline  # noqa: E402
+from pose_estimation_ros.vision.crops import RotatedRect  # noqa: E402
+from pose_estimation_ros.vision.imaging import VideoReader, read_image  # noqa: E402
 
 DATA = HERE.parent.parent / "shared" / "data"
 STEP = 1 / 30  # MediaPipe's Python solution stamps frames 33333 µs apart
@@ -141,7 +141,8 @@ def main() -> None:
     report("tracking, ours vs ours with regions nudged 0.001 px (chaos floor)", d_floor, 0)
     both = np.concatenate([d_static.ravel(), d_regions.ravel()])
     ours_ms, ref_ms = np.median(times) * 1e3, np.median(ref_track["times"]) * 1e3
-    print(f"tracking speed, same {len(times)} frames: ours {ours_ms:.1f} ms ({1e3 / ours_ms:.1f} fps)"
+    print(f"tracking speed, same {len(times)} frames: "
+          f"ours {ours_ms:.1f} ms ({1e3 / ours_ms:.1f} fps)"
           f", mediapipe {ref_ms:.1f} ms ({1e3 / ref_ms:.1f} fps)")
     print(f"mean landmark distance (static images + tracking frames on the same regions): "
           f"{both.mean():.4f} px")

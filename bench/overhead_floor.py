@@ -14,10 +14,10 @@ import time
 import cv2
 import numpy as np
 
-from pose_estimation_ros.blazepose import BlazePosePipeline
-from pose_estimation_ros.crop import crop_matrix, warp_crop
-from pose_estimation_ros.imaging import VideoReader
-from pose_estimation_ros.timing import model_ms
+from pose_estimation_ros.core.timing import model_ms
+from pose_estimation_ros.pipelines.blazepose import BlazePosePipeline
+from pose_estimation_ros.vision.crops import crop_matrix, warp_crop
+from pose_estimation_ros.vision.imaging import VideoReader
 
 VIDEO = "../shared/data/videos/mmaction2_test_video_structuralize.mp4"
 

@@ -3,23 +3,31 @@
 Arguments: pipeline, image_topic, camera_info_topic, use_compressed, params_file (default
 config/<pipeline>.yaml), namespace, provider, autostart, rviz, log_level. pipeline, provider,
 use_compressed and autostart override the parameter file only when given. The argument logic is
-in pose_estimation_ros.launch_config (tested without launch).
+in pose_estimation_ros.ros.launch_config (tested without launch).
 """
 import os
 
-import launch
-from ament_index_python.packages import PackageNotFoundError, get_package_prefix, \
-    get_package_share_directory
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, EmitEvent, LogInfo, OpaqueFunction, \
-    RegisterEventHandler
+from ament_index_python.packages import (
+    PackageNotFoundError,
+    get_package_prefix,
+    get_package_share_directory,
+)
+from launch.actions import (
+    DeclareLaunchArgument,
+    EmitEvent,
+    LogInfo,
+    OpaqueFunction,
+    RegisterEventHandler,
+)
 from launch_ros.actions import LifecycleNode, Node
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
 
-from pose_estimation_ros import launch_config
-from pose_estimation_ros.pipelines import PIPELINES
+import launch
+from launch import LaunchDescription
+from pose_estimation_ros.pipelines.registry import PIPELINES
+from pose_estimation_ros.ros import launch_config
 
 ARGUMENTS = ("pipeline", "image_topic", "camera_info_topic", "use_compressed", "params_file",
              "namespace", "provider", "autostart", "rviz", "log_level")

@@ -26,6 +26,6 @@ def coco_images():
 
 @pytest.fixture(scope="session")
 def blazepose_static():
-    from pose_estimation_ros.blazepose import BlazePoseConfig, BlazePosePipeline
+    from pose_estimation_ros.pipelines.blazepose import BlazePoseConfig, BlazePosePipeline
 
     return BlazePosePipeline(BlazePoseConfig(static_image_mode=True))

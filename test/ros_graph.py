@@ -16,7 +16,6 @@ import time
 import cv2
 import numpy as np
 import pytest
-
 from conftest import DATA, ROOT, SHARED
 
 REQUIRE_ROS = os.environ.get("POSE_ESTIMATION_REQUIRE_ROS") == "1"
@@ -26,6 +25,7 @@ def import_ros():
     """Import rclpy and the messages, or skip (fail under REQUIRE_ROS) saying what is missing."""
     try:
         import rclpy  # noqa: F401
+
         import pose_estimation_ros.msg  # noqa: F401
     except ImportError as exc:
         reason = (f"ROS 2 is not available ({exc}): source .ci/ros_env (the CI harness) or a "
@@ -46,7 +46,7 @@ from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
-from pose_estimation_ros.node import PoseEstimationNode  # noqa: E402
+from pose_estimation_ros.ros.node import PoseEstimationNode  # noqa: E402
 
 RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 
@@ -104,14 +104,14 @@ def image_publisher(graph: Graph, node, topic: str = "image", msg_type=Image,
 
 
 class NodeProcess:
-    """`python -m pose_estimation_ros.ros_main` with ROS arguments; killed at the end of the test
+    """`python -m pose_estimation_ros.ros.main` with ROS arguments; killed at the end of the test
     whatever happens (`running` holds the live ones for the fixture)."""
 
     running: list = []
 
     def __init__(self, *ros_args: str, name: str = "pose_estimation_node"):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pose_estimation_ros.ros_main", "--ros-args",
+            [sys.executable, "-m", "pose_estimation_ros.ros.main", "--ros-args",
              "-r", f"__node:={name}", *ros_args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []

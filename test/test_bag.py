@@ -7,10 +7,10 @@ import cv2
 import numpy as np
 import pytest
 import yaml
-
 from conftest import DATA, ROOT, needs_shared
-from pose_estimation_ros.bag_types import typestore
-from pose_estimation_ros.cli import main
+
+from pose_estimation_ros.bags.types import typestore
+from pose_estimation_ros.cli.main import main
 
 pytestmark = needs_shared
 CLIP = DATA / "videos" / "mmaction2_test_video_structuralize.mp4"
@@ -66,19 +66,21 @@ def make_bag(path: Path, images: list[np.ndarray], storage: str = "sqlite3",
                               is_bigendian=0, step=w * 3, data=image.reshape(-1))
             if depth_m is not None:
                 f = 0.9 * w
-                writer.write(info_conn, stamp + 500, store.serialize_cdr(_info(store, header, w, h, f),
-                                                                   info_conn.msgtype))
+                info = _info(store, header, w, h, f)
+                writer.write(info_conn, stamp + 500, store.serialize_cdr(info, info_conn.msgtype))
                 depth = np.full((h, w), int(depth_m * 1000), np.uint16)
-                writer.write(depth_conn, stamp + 500, store.serialize_cdr(t["sensor_msgs/msg/Image"](
+                depth_msg = t["sensor_msgs/msg/Image"](
                     header=header, height=h, width=w, encoding="16UC1", is_bigendian=0,
-                    step=w * 2, data=depth.view(np.uint8).reshape(-1)), depth_conn.msgtype))
+                    step=w * 2, data=depth.view(np.uint8).reshape(-1))
+                writer.write(depth_conn, stamp + 500,
+                             store.serialize_cdr(depth_msg, depth_conn.msgtype))
             arrival = STAMP0 + i * 33_333_333 + 1000  # log time: when it was received
             writer.write(image_conn, arrival, store.serialize_cdr(msg, kind))
     return stamps
 
 
 def _info(store, header, w, h, f):
-    from pose_estimation_ros.bag_outputs import default_message
+    from pose_estimation_ros.bags.outputs import default_message
 
     return default_message(store, "sensor_msgs/msg/CameraInfo", header=header, width=w,
                            height=h, k=np.array([f, 0, w / 2, 0, f, h / 2, 0, 0, 1], float))
@@ -95,7 +97,11 @@ def read_topic(bag: Path, topic: str):
 
 def _tracked_reference(images, stamps):
     """What `run` computes on the same frames: the same pipeline and tracker, same clock."""
-    from pose_estimation_ros.pipelines import PipelineOptions, TrackedPipeline, create_pipeline
+    from pose_estimation_ros.pipelines.registry import (
+        PipelineOptions,
+        TrackedPipeline,
+        create_pipeline,
+    )
 
     pipeline = TrackedPipeline(create_pipeline(PipelineOptions()))
     return [pipeline.process(im, s / 1e9) for im, s in zip(images, stamps)]
@@ -213,7 +219,8 @@ def test_bad_bags_are_clear_errors(tmp_path, images, capsys):
     db3.write_bytes(db3.read_bytes()[: int(db3.stat().st_size * 0.6)])
     cases.append(([str(cut)], "database disk image is malformed"))
     cases.append(([str(tmp_path / "two"), "--image-topic", "/nope"],
-                  "no topic '/nope'; the bag has /camera/image (sensor_msgs/msg/Image, 2 messages)"))
+                  "no topic '/nope'; the bag has /camera/image "
+                  "(sensor_msgs/msg/Image, 2 messages)"))
     cases.append(([str(tmp_path / "missing")], "no such bag"))
     make_bag(tmp_path / "rgbd", images[:2], depth_m=2.0)  # /camera/image and /camera/depth
     cases.append(([str(tmp_path / "rgbd"), "--image-topic", "/camera/camera_info"],
@@ -250,11 +257,12 @@ def test_bad_frames_and_stamps_are_counted_in_the_sidecar(tmp_path):
     got = [m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for _, _, m in poses]
     assert len(got) == 36 and got == sorted(got)  # in stamp order
     side = yaml.safe_load((tmp_path / "out" / "jpeg.poses.yaml").read_text())
-    assert side["frames_processed"] == 5 and side["frames_rejected"] == {"corrupt JPEG (N bytes)": 1}
+    assert side["frames_processed"] == 5
+    assert side["frames_rejected"] == {"corrupt JPEG (N bytes)": 1}
 
 
 def test_an_interrupted_run_leaves_nothing_that_looks_complete(tmp_path, images, monkeypatch):
-    from pose_estimation_ros import pipelines
+    from pose_estimation_ros.pipelines import registry as pipelines
 
     make_bag(tmp_path / "in", images[:8])
     calls = {"n": 0}

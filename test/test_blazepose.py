@@ -3,14 +3,14 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import DATA, needs_shared
-from pose_estimation_ros.blazepose import BlazePoseConfig, BlazePosePipeline
-from pose_estimation_ros.blazepose_decode import refine_with_heatmap
-from pose_estimation_ros.crop import RotatedRect, aligned_rect, crop_to_image
-from pose_estimation_ros.imaging import VideoReader, read_image
-from pose_estimation_ros.nms import weighted_nms
-from pose_estimation_ros.topology import BLAZEPOSE33, COCO17, to_coco17
+
+from pose_estimation_ros.core.topology import BLAZEPOSE33, COCO17, to_coco17
+from pose_estimation_ros.pipelines.blazepose import BlazePoseConfig, BlazePosePipeline
+from pose_estimation_ros.pipelines.blazepose_decode import refine_with_heatmap
+from pose_estimation_ros.vision.crops import RotatedRect, aligned_rect, crop_to_image
+from pose_estimation_ros.vision.imaging import VideoReader, read_image
+from pose_estimation_ros.vision.nms import weighted_nms
 
 VIDEO = DATA / "videos" / "mmaction2_test_video_structuralize.mp4"
 

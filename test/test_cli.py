@@ -5,10 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import DATA, needs_shared
-from pose_estimation_ros.cli import main
-from pose_estimation_ros.evaluation import _add_unlabelled
+
+from pose_estimation_ros.cli.evaluation import _add_unlabelled
+from pose_estimation_ros.cli.main import main
 
 pytestmark = needs_shared
 VIDEO = str(DATA / "videos" / "mmaction2_test_video_structuralize.mp4")
@@ -44,7 +44,7 @@ def _clip(tmp_path, count: int) -> Path:
     """The first `count` frames of the structuralize clip as a video of their own."""
     import cv2
 
-    from pose_estimation_ros.imaging import VideoReader
+    from pose_estimation_ros.vision.imaging import VideoReader
 
     clip = tmp_path / "clip.mp4"
     writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30, (426, 240))
@@ -55,7 +55,7 @@ def _clip(tmp_path, count: int) -> Path:
 
 
 def test_run_on_a_video_writes_annotated_video_and_jsonl(tmp_path, capsys):
-    from pose_estimation_ros.imaging import VideoReader
+    from pose_estimation_ros.vision.imaging import VideoReader
 
     clip = _clip(tmp_path, 8)
     assert main(["run", str(clip), "--output", str(tmp_path / "out"), "--no-progress"]) == 0

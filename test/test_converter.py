@@ -1,16 +1,15 @@
 """The project's TFLite→ONNX conversion against LiteRT, the models' own runtime."""
 import numpy as np
 import pytest
-
 from conftest import needs_shared
-from pose_estimation_ros import model_store
-from pose_estimation_ros.blazepose_decode import ANCHORS
-from pose_estimation_ros.crop import warp_crop, whole_image_rect
-from pose_estimation_ros.imaging import read_image
-from pose_estimation_ros.model_specs import get_spec
-from pose_estimation_ros.preprocess import to_input
-from pose_estimation_ros.runtime import open_model
-from pose_estimation_ros.timing import StageTimer
+
+from pose_estimation_ros.core.timing import StageTimer
+from pose_estimation_ros.models import store as model_store
+from pose_estimation_ros.models.runtime import open_model
+from pose_estimation_ros.models.specs import get_spec
+from pose_estimation_ros.pipelines.blazepose_decode import ANCHORS
+from pose_estimation_ros.vision.crops import to_input, warp_crop, whole_image_rect
+from pose_estimation_ros.vision.imaging import read_image
 
 litert = pytest.importorskip("ai_edge_litert.interpreter",
                              reason="ai-edge-litert (LiteRT) is needed as the reference")

@@ -3,11 +3,16 @@ known geometry (a person 2 m in front of a wall 4 m away)."""
 import cv2
 import numpy as np
 import pytest
-
 from conftest import needs_shared
-from pose_estimation_ros.depth import DepthConfig, DepthError, add_positions, depth_to_metres
-from pose_estimation_ros.ros_image import depth_to_array
-from pose_estimation_ros.topology import get_topology
+
+from pose_estimation_ros.core.topology import get_topology
+from pose_estimation_ros.following.depth import (
+    DepthConfig,
+    DepthError,
+    add_positions,
+    depth_to_metres,
+)
+from pose_estimation_ros.ros.image import depth_to_array
 
 PERSON, WALL, HAND = 2.0, 4.0, 1.5
 

@@ -3,7 +3,13 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_estimation_ros.imaging import ImageError, VideoReader, iter_inputs, read_image, to_bgr8
+from pose_estimation_ros.vision.imaging import (
+    ImageError,
+    VideoReader,
+    iter_inputs,
+    read_image,
+    to_bgr8,
+)
 
 
 def test_grayscale_bgra_and_16_bit_become_bgr8():

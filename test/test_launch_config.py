@@ -1,9 +1,9 @@
-"""The launch file's argument logic (pose_estimation_ros.launch_config), tested without the
+"""The launch file's argument logic (pose_estimation_ros.ros.launch_config), tested without the
 `launch` package; the launch file itself is tried against a full ROS 2 at acceptance."""
 import pytest
-
 from conftest import ROOT
-from pose_estimation_ros import launch_config
+
+from pose_estimation_ros.ros import launch_config
 
 SHARE = str(ROOT)  # the installed share folder has the same config/ layout
 

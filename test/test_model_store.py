@@ -8,11 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARED, needs_shared
-from pose_estimation_ros import model_store
-from pose_estimation_ros.model_specs import MODELS, Source, get_spec
-from pose_estimation_ros.runtime import RuntimeOptions, open_model
+
+from pose_estimation_ros.models import store as model_store
+from pose_estimation_ros.models.runtime import RuntimeOptions, open_model
+from pose_estimation_ros.models.specs import MODELS, Source, get_spec
 
 pytestmark = needs_shared
 

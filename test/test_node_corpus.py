@@ -5,7 +5,6 @@ published or counted as dropped (received = published + dropped), and the node i
 import cv2
 import numpy as np
 from ros_graph import graph, image_publisher, settled, video_frames, wait_for  # noqa
-
 from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 
 from pose_estimation_ros.msg import PersonPoseArray  # noqa: E402
@@ -134,7 +133,7 @@ def _run_corpus(graph, node, pub, cases, capfd):
     graph.probe.create_subscription(PersonPoseArray, "poses", poses.append, 100)
     assert wait_for(lambda: node.pub_poses.get_subscription_count() == 1)
     outcomes = {}
-    for i, (name, msg, _) in enumerate(cases):
+    for name, msg, _ in cases:
         before = node.scheduler.stats
         pub.publish(msg)
         assert settled(node, before.received + 1), f"{name}: not accounted for"

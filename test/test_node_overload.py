@@ -5,10 +5,16 @@ import signal
 import time
 
 import numpy as np
-from ros_graph import (RELIABLE, NodeProcess, _no_node_process_outlives_its_test,  # noqa
-                       graph, image_msg, video_frames, wait_for)
-
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from ros_graph import (  # noqa
+    RELIABLE,
+    NodeProcess,
+    _no_node_process_outlives_its_test,
+    graph,
+    image_msg,
+    video_frames,
+    wait_for,
+)
 from sensor_msgs.msg import Image  # noqa: E402
 
 from pose_estimation_ros.msg import PersonPoseArray  # noqa: E402

@@ -4,8 +4,7 @@ import signal
 import time
 
 import numpy as np
-from ros_graph import (NodeProcess, _no_node_process_outlives_its_test,  # noqa: F401
-                       graph, image_msg, wait_for)
+from ros_graph import NodeProcess, _no_node_process_outlives_its_test, graph, image_msg, wait_for  # noqa: F401
 
 
 def test_ctrl_c_twice_exits_cleanly():

@@ -3,13 +3,11 @@ namespaces, logging. No fakes: messages go through DDS."""
 import time
 
 import numpy as np
-from ros_graph import (RELIABLE, graph, image_msg, image_publisher, settled,  # noqa: F401
-                       video_frames, wait_for)
-
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from rcl_interfaces.msg import Log  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
+from ros_graph import RELIABLE, graph, image_msg, image_publisher, settled, video_frames, wait_for  # noqa: F401
 from sensor_msgs.msg import CameraInfo  # noqa: E402
 from visualization_msgs.msg import Marker, MarkerArray  # noqa: E402
 
@@ -74,7 +72,7 @@ def test_max_people_change_applies_to_every_frame_of_tracked_topdown(graph):
     graph.probe.create_subscription(PersonPoseArray, "poses", got.append, 100)
     pub = image_publisher(graph, node)
     frames = video_frames("mmaction2_demo_skeleton.mp4", 40)  # two people throughout
-    for i, frame in enumerate(frames[:10]):
+    for frame in frames[:10]:
         pub.publish(image_msg(frame, sec=10, frame_id="cam"))
         got_now = len(got)
         assert wait_for(lambda: len(got) > got_now)

@@ -7,13 +7,20 @@ import cv2
 import numpy as np
 import pytest
 import yaml
-
 from conftest import ROOT, needs_shared
-from pose_estimation_ros.imaging import ImageError
-from pose_estimation_ros.parameters import (BY_NAME, CONFIGS, PARAMS, config_yaml,
-                                            pipeline_options, readme_table, tracker_config)
-from pose_estimation_ros.ros_image import compressed_to_bgr, image_to_bgr
-from pose_estimation_ros.scheduler import LatestFrameScheduler
+
+from pose_estimation_ros.ros.image import compressed_to_bgr, image_to_bgr
+from pose_estimation_ros.ros.parameters import (
+    BY_NAME,
+    CONFIGS,
+    PARAMS,
+    config_yaml,
+    pipeline_options,
+    readme_table,
+    tracker_config,
+)
+from pose_estimation_ros.ros.scheduler import LatestFrameScheduler
+from pose_estimation_ros.vision.imaging import ImageError
 
 BGR = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
 GREY = cv2.cvtColor(BGR, cv2.COLOR_BGR2GRAY)
@@ -119,7 +126,7 @@ def test_config_files_are_the_generated_documented_tables():
     for name, overrides in CONFIGS.items():
         path = ROOT / "config" / f"{name}.yaml"
         assert path.read_text() == config_yaml(name, overrides), \
-            f"{path} is stale: run python -m pose_estimation_ros.parameters"
+            f"{path} is stale: run python -m pose_estimation_ros.ros.parameters"
         values = yaml.safe_load(path.read_text())["/**"]["ros__parameters"]
         assert set(values) == set(BY_NAME)
         assert all(BY_NAME[k].check(v) is None for k, v in values.items())
@@ -148,8 +155,8 @@ def test_parameter_checks_give_reasons():
 
 @needs_shared
 def test_runtime_parameter_changes_reach_the_running_pipeline():
-    from pose_estimation_ros.parameters import apply_runtime
-    from pose_estimation_ros.pipelines import TrackedPipeline, create_pipeline
+    from pose_estimation_ros.pipelines.registry import TrackedPipeline, create_pipeline
+    from pose_estimation_ros.ros.parameters import apply_runtime
 
     values = {p.name: p.default for p in PARAMS} | {"pipeline": "topdown"}
     pipeline = TrackedPipeline(create_pipeline(pipeline_options(values)), tracker_config(values))
@@ -176,7 +183,7 @@ def test_a_closed_scheduler_discards_and_counts_what_it_holds():
 
 
 def test_unknown_parameter_names_get_a_suggestion():
-    from pose_estimation_ros.parameters import unknown_parameters
+    from pose_estimation_ros.ros.parameters import unknown_parameters
 
     assert unknown_parameters(["max_peple", "det_score", "use_sim_time", "zzz"]) == [
         "unknown parameter 'max_peple' is ignored; did you mean 'max_people'?",

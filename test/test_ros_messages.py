@@ -9,14 +9,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
-from pose_estimation_ros.bag_types import message_types, typestore
-from pose_estimation_ros.draw import colour_for
-from pose_estimation_ros.results import FrameResult, Person
-from pose_estimation_ros.ros_convert import (MessageTypes, marker_specs, to_pose_array,
-                                             to_skeleton, unproject)
-from pose_estimation_ros.topology import BLAZEPOSE33, COCO17
+
+from pose_estimation_ros.bags.types import message_types, typestore
+from pose_estimation_ros.core.results import FrameResult, Person
+from pose_estimation_ros.core.topology import BLAZEPOSE33, COCO17
+from pose_estimation_ros.ros.convert import (
+    MessageTypes,
+    marker_specs,
+    to_pose_array,
+    to_skeleton,
+    unproject,
+)
+from pose_estimation_ros.vision.draw import colour_for
 
 MSG_DIR = ROOT / "msg"
 MSG_NAMES = ["Keypoint", "PersonPose", "PersonPoseArray", "Skeleton"]

@@ -2,9 +2,9 @@
 input-loss counting."""
 import pytest
 
-from pose_estimation_ros.log_throttle import ReasonThrottle
-from pose_estimation_ros.ros_qos import SequenceGaps, choose_reliability
-from pose_estimation_ros.ros_stamps import StampChecker
+from pose_estimation_ros.ros.log_throttle import ReasonThrottle
+from pose_estimation_ros.ros.qos import SequenceGaps, choose_reliability
+from pose_estimation_ros.ros.stamps import StampChecker
 
 S = 1_000_000_000
 

@@ -14,9 +14,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from pose_estimation_ros.heads import PoseHead, decode_simcc
-from pose_estimation_ros.runtime import RuntimeOptions
-from pose_estimation_ros.timing import StageTimer
+from pose_estimation_ros.core.timing import StageTimer
+from pose_estimation_ros.models.runtime import RuntimeOptions
+from pose_estimation_ros.pipelines.heads import PoseHead, decode_simcc
 
 W, H, K, SPLIT = 192, 256, 17, 2
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from pose_estimation_ros.smoothing import OneEuroFilter, OneEuroParams
+from pose_estimation_ros.tracking.smoothing import OneEuroFilter, OneEuroParams
 
 
 def test_still_point_jitter_is_reduced():

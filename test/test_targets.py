@@ -5,12 +5,12 @@ from dataclasses import replace
 import cv2
 import numpy as np
 import pytest
-
 from conftest import DATA, needs_shared
-from pose_estimation_ros.depth import add_positions
-from pose_estimation_ros.results import FrameResult
-from pose_estimation_ros.targets import TargetConfig, TargetSelector, facing_camera
-from pose_estimation_ros.topology import get_topology
+
+from pose_estimation_ros.core.results import FrameResult
+from pose_estimation_ros.core.topology import get_topology
+from pose_estimation_ros.following.depth import add_positions
+from pose_estimation_ros.following.targets import TargetConfig, TargetSelector, facing_camera
 
 FPS = 28.05
 
@@ -18,7 +18,11 @@ FPS = 28.05
 @pytest.fixture(scope="module")
 def hug():
     """Per frame: the tracked result with 3D positions, and the track ids of A and B."""
-    from pose_estimation_ros.pipelines import PipelineOptions, TrackedPipeline, create_pipeline
+    from pose_estimation_ros.pipelines.registry import (
+        PipelineOptions,
+        TrackedPipeline,
+        create_pipeline,
+    )
 
     pipeline = TrackedPipeline(create_pipeline(PipelineOptions(pipeline="topdown")))
     capture = cv2.VideoCapture(str(DATA / "videos" / "mmaction2_demo_skeleton.mp4"))
@@ -91,7 +95,7 @@ def test_a_target_lost_longer_than_the_timeout_is_replaced(hug):
 
 
 def test_only_confirmed_tracks_and_policies_without_depth():
-    from pose_estimation_ros.results import Person
+    from pose_estimation_ros.core.results import Person
 
     def person(track_id, state, box):
         return Person(np.array(box, np.float32), 0.9, np.zeros((17, 2), np.float32),

@@ -4,16 +4,15 @@ import json
 import cv2
 import numpy as np
 import pytest
-
 from conftest import DATA, needs_shared
-from pose_estimation_ros.crop import RotatedRect
-from pose_estimation_ros.detection import DetectorConfig, filter_boxes
-from pose_estimation_ros.heads import PoseHead, decode_heatmap
-from pose_estimation_ros.imaging import VideoReader, read_image
-from pose_estimation_ros.movenet import next_crop
-from pose_estimation_ros.pipelines import PipelineOptions, box_runner, create_pipeline
-from pose_estimation_ros.preprocess import box_rect, pad_outside_boxes
-from pose_estimation_ros.topology import COCO17, MPII16, to_coco17
+
+from pose_estimation_ros.core.topology import COCO17, MPII16, to_coco17
+from pose_estimation_ros.pipelines.detection import DetectorConfig, filter_boxes
+from pose_estimation_ros.pipelines.heads import PoseHead, decode_heatmap
+from pose_estimation_ros.pipelines.movenet import next_crop
+from pose_estimation_ros.pipelines.registry import PipelineOptions, box_runner, create_pipeline
+from pose_estimation_ros.vision.crops import RotatedRect, box_rect, pad_outside_boxes
+from pose_estimation_ros.vision.imaging import VideoReader, read_image
 
 COCO_DIR = DATA / "mmpose_tests" / "coco"
 

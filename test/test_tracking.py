@@ -3,10 +3,10 @@ backwards, One-Euro jitter and lag."""
 import numpy as np
 import pytest
 
-from pose_estimation_ros.results import FrameResult, Person, bbox_of_keypoints
-from pose_estimation_ros.smoothing import OneEuroFilter
-from pose_estimation_ros.tracking import Tracker, TrackerConfig
-from pose_estimation_ros.topology import COCO17
+from pose_estimation_ros.core.results import FrameResult, Person, bbox_of_keypoints
+from pose_estimation_ros.core.topology import COCO17
+from pose_estimation_ros.tracking.smoothing import OneEuroFilter
+from pose_estimation_ros.tracking.tracker import Tracker, TrackerConfig
 
 # A standing COCO-17 figure, unit height, feet at y = 0.5, centred on x = 0.
 FIGURE = np.array([

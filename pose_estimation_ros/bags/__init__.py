@@ -1,0 +1,3 @@
+"""Offline processing of recorded bags (rosbags): reading, processing every frame, writing bags and
+tables.
+"""

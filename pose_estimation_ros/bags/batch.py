@@ -1,0 +1,204 @@
+"""`pose-estimation-ros bag INPUT… --output DIR`: many bags, in parallel processes, resumable,
+each with a sidecar that records how its output was made.
+
+Every bag is independent: `--jobs N` runs N at a time on this machine; a study of hundreds of
+bags scales to a cluster by running the same command once per bag under any job scheduler.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import yaml
+
+from .. import __version__
+from .process import CSV_COLUMNS, BagError, BagJob, process_bag, sidecar_path
+
+SIDECAR_VERSION = 1
+
+
+def find_bags(inputs: list[str]) -> list[Path]:
+    """Each input is a rosbag2 folder, a ROS 1 .bag, or a folder holding such bags."""
+    bags: list[Path] = []
+    for text in inputs:
+        path = Path(text)
+        if _is_bag(path):
+            bags.append(path)
+        elif path.is_dir():
+            found = sorted(p for p in path.iterdir() if _is_bag(p))
+            if not found:
+                raise BagError(f"{path}: neither a bag nor a folder of bags (a rosbag2 folder "
+                               "has metadata.yaml; ROS 1 bags end in .bag)")
+            bags.extend(found)
+        else:
+            raise BagError(f"{path}: no such bag")
+    return bags
+
+
+def _is_bag(path: Path) -> bool:
+    return (path.is_dir() and (path / "metadata.yaml").is_file()) or \
+        (path.is_file() and path.suffix in (".bag", ".mcap", ".db3"))
+
+
+def output_paths(out_dir: Path, bag: Path) -> tuple[Path, Path]:
+    """The output bag and its sidecar for one input bag."""
+    output = out_dir / f"{bag.stem if bag.is_file() else bag.name}.poses"
+    return output, sidecar_path(output)
+
+
+def _complete(sidecar: Path, output: Path, parameters: dict) -> bool:
+    try:
+        record = yaml.safe_load(sidecar.read_text())
+    except (OSError, yaml.YAMLError):
+        return False
+    return bool(record and record.get("complete") and record.get("parameters") == parameters
+                and output.is_dir())
+
+
+def _models(options) -> list[dict]:
+    """The model files used, with the sha256 of each file as it is (converted files too)."""
+    from ..models.store import resolve, sha256_of
+
+    return [{"id": model_id, "file": str(path), "sha256": sha256_of(path)}
+            for model_id in options.model_ids() for path in [resolve(model_id)]]
+
+
+def _environment() -> dict:
+    import cv2
+    import numpy
+    import onnxruntime
+
+    return {"package": __version__, "python": sys.version.split()[0],
+            "numpy": numpy.__version__, "opencv": cv2.__version__,
+            "onnxruntime": onnxruntime.__version__}
+
+
+_PIPELINE = None  # one per worker process, reused for its bags
+
+
+def _worker(job: BagJob, options, tracker, parameters: dict, position: int,
+            progress: bool) -> dict:
+    global _PIPELINE
+    from ..pipelines.registry import TrackedPipeline, create_pipeline
+    from .types import typestore
+
+    if _PIPELINE is None:
+        _PIPELINE = TrackedPipeline(create_pipeline(options), tracker)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(desc=job.input.name, unit="frame", position=position, leave=False)
+    try:
+        stats = process_bag(job, _PIPELINE, typestore(), bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    record = {"sidecar_version": SIDECAR_VERSION, "complete": True, **_environment(),
+              "input": str(job.input.resolve()), "output": str(job.output.resolve()),
+              "csv_part": str(job.csv) if job.csv else None,
+              "models": _models(options), "parameters": parameters, **stats}
+    sidecar = sidecar_path(job.output)
+    tmp = sidecar.with_name(sidecar.name + ".partial")
+    tmp.write_text(yaml.safe_dump(record, sort_keys=False))
+    tmp.rename(sidecar)  # last: its presence says the output is complete
+    return record
+
+
+def run(args, options, tracker, depth, target) -> int:
+    """The `bag` command; returns the exit code (2 for a bag that cannot be processed)."""
+    bags = find_bags(args.inputs)
+    out_dir = Path(args.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = max(1, args.jobs)
+    if jobs > 1 and options.runtime.threads == 0:  # share the cores instead of oversubscribing
+        options = replace(options, runtime=replace(options.runtime,
+                                                   threads=max(1, (os.cpu_count() or 1) // jobs)))
+    parameters = {"pipeline": _plain(asdict(options)), "tracker": _plain(asdict(tracker)),
+                  "depth": _plain(asdict(depth)), "target": _plain(asdict(target)),
+                  "bag": {k: getattr(args, k) for k in (
+                      "image_topic", "depth_topic", "camera_info_topic", "depth_info_topic",
+                      "namespace", "storage", "markers", "annotated", "copy_input",
+                      "depth_tolerance")}}
+    todo, skipped = [], []
+    for bag in bags:
+        output, sidecar = output_paths(out_dir, bag)
+        if args.resume and _complete(sidecar, output, parameters):
+            skipped.append(bag)
+            continue
+        sidecar.unlink(missing_ok=True)
+        part = out_dir / f".{output.name}.csv.part" if args.csv else None
+        todo.append(BagJob(
+            input=bag, output=output, image_topic=args.image_topic, depth_topic=args.depth_topic,
+            camera_info_topic=args.camera_info_topic, depth_info_topic=args.depth_info_topic,
+            namespace=args.namespace, storage=args.storage, markers=args.markers,
+            annotated=args.annotated, copy_input=args.copy_input, csv=part, depth=depth,
+            target=target, depth_tolerance=args.depth_tolerance))
+    for bag in skipped:
+        print(f"{bag}: complete with these parameters, skipped (--resume)")
+    failures = _run_jobs(todo, options, tracker, parameters, jobs, not args.no_progress)
+    if args.csv:
+        _merge_csv(bags, out_dir, Path(args.csv))
+    for _bag, reason in failures:
+        print(f"error: {reason}", file=sys.stderr)
+    done = len(todo) - len(failures)
+    print(f"bags={len(bags)} processed={done} skipped={len(skipped)} failed={len(failures)}")
+    return 2 if failures else 0
+
+
+def _run_jobs(todo, options, tracker, parameters, jobs, progress) -> list:
+    failures = []
+    overall = None
+    if progress:
+        from tqdm import tqdm
+        overall = tqdm(total=len(todo), desc="bags", unit="bag", position=0)
+    if jobs == 1:
+        for job in todo:
+            try:
+                _worker(job, options, tracker, parameters, 1, progress)
+            except BagError as exc:
+                failures.append((job.input, str(exc)))
+            if overall:
+                overall.update(1)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_worker, job, options, tracker, parameters, 1 + i % jobs,
+                                   progress): job for i, job in enumerate(todo)}
+            for future in as_completed(futures):
+                try:
+                    future.result()
+                except BagError as exc:
+                    failures.append((futures[future].input, str(exc)))
+                if overall:
+                    overall.update(1)
+    if overall:
+        overall.close()
+    return failures
+
+
+def _merge_csv(bags: list[Path], out_dir: Path, target: Path) -> None:
+    """One table for all bags, in the order they were given, written under a temporary name."""
+    tmp = target.with_name(target.name + ".partial")
+    with open(tmp, "w", newline="") as out:
+        csv.writer(out).writerow(CSV_COLUMNS)
+        for bag in bags:
+            output, sidecar = output_paths(out_dir, bag)
+            part = out_dir / f".{output.name}.csv.part"
+            if part.is_file() and sidecar.is_file():
+                with open(part, newline="") as f:
+                    next(f, None)  # its header
+                    shutil.copyfileobj(f, out)
+    tmp.rename(target)
+
+
+def _plain(value):
+    """Dataclass dicts as YAML-safe plain values (tuples → lists)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

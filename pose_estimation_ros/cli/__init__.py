@@ -1,0 +1,1 @@
+"""The command line: run, demo, eval, bench, bag, models; evaluation and benchmark code."""

@@ -1,0 +1,69 @@
+"""`bench`: per-stage timings of a pipeline on a video, and batched vs per-crop head calls."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.timing import median_table, model_ms
+from ..vision.imaging import ImageError, VideoReader
+
+
+@dataclass
+class BenchReport:
+    frames: int
+    seconds: float
+    stages: dict[str, float]  # median ms per stage over the frames it ran
+    stage_frames: dict[str, int]
+    total_ms: float  # median per frame, decode included
+    model_ms: float  # median per frame inside ONNX Runtime
+    #: frames (image, boxes) with at least two people, for the batching comparison
+    crowded: list = field(default_factory=list)
+
+    def last_line(self) -> str:
+        return (f"fps={self.frames / max(self.seconds, 1e-9):.1f} model_ms={self.model_ms:.2f} "
+                f"total_ms={self.total_ms:.2f} overhead={self.total_ms / self.model_ms:.2f}")
+
+
+def run_bench(pipeline, video: str, max_frames: int, keep_crowded: int = 0) -> BenchReport:
+    reader = VideoReader(video)
+    per_frame, totals, models, crowded = [], [], [], []
+    frames = iter(reader)
+    start_all = time.perf_counter()
+    try:
+        for _ in range(max_frames):
+            t0 = time.perf_counter()
+            frame = next(frames, None)
+            if frame is None:
+                break
+            decode_ms = (time.perf_counter() - t0) * 1000.0
+            result = pipeline.process(frame.image, frame.stamp)
+            totals.append((time.perf_counter() - t0) * 1000.0)
+            per_frame.append({"decode": decode_ms, **result.timings})
+            models.append(model_ms(result.timings))
+            if len(result.people) >= 2 and len(crowded) < keep_crowded:
+                crowded.append((frame.image, np.stack([p.bbox for p in result.people])))
+    finally:
+        reader.close()
+    elapsed = time.perf_counter() - start_all
+    if not per_frame:
+        raise ImageError(f"{video}: no frame to benchmark")
+    stages = median_table(per_frame)
+    return BenchReport(len(per_frame), elapsed, stages,
+                       {k: sum(k in t for t in per_frame) for k in stages},
+                       float(np.median(totals)), float(np.median(models)), crowded)
+
+
+def batch_comparison(head, crowded: list, repeats: int = 3) -> tuple[float, float, int]:
+    """Median ms per person of one batched call vs one call per crop, on the same crops.
+
+    Returns (batched_ms_per_person, per_crop_ms_per_person, people_per_frame)."""
+    batched, single, people = [], [], []
+    for image, boxes in crowded:
+        x = head.preprocess(image, boxes)[0]
+        for _ in range(repeats):  # alternate, so both see the same machine load
+            batched.append(head.infer(x, batched=True)[1] / len(x))
+            single.append(head.infer(x, batched=False)[1] / len(x))
+        people.append(len(x))
+    return float(np.median(batched)), float(np.median(single)), int(np.median(people))

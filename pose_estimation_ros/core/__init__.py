@@ -1,0 +1,1 @@
+"""Per-frame results, skeleton topologies and stage timing: the types every layer shares."""

@@ -1,0 +1,245 @@
+"""Every model the project can run, described as data.
+
+A spec says which file the runtime loads, how to check it (sha256), where it officially comes
+from, and the tensor contract: input name, size, layout, dtype, colour order, normalisation,
+outputs. The pipelines read their preprocessing from here instead of hard-coding it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a file officially comes from.
+
+    kind "pypi-wheel": `package` is a pinned requirement (name==version), `member` the file's path
+    inside the wheel (fetched with `pip download --no-deps`, never installed).
+    kind "url-tgz": `url` of a tar.gz archive, `member` the file's path inside it.
+    kind "url": `url` of the file itself.
+    kind "url-zip": `url` of a zip archive (OpenMMLab's MMDeploy SDK bundles), `member` a path
+    inside it; a member starting with "*/" matches the first entry ending with the rest.
+    kind "manual": no download is known to reproduce the pinned file; `home` says where the
+    model comes from and the error message tells the user where to put the file.
+    """
+
+    kind: str
+    url: str = ""
+    package: str = ""
+    member: str = ""
+    home: str = ""  # the project's page, for the README and error messages
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    file: str  # the ONNX file the runtime opens
+    source: Source
+    #: sha256 of `file` where the ONNX file itself is distributed; None where it is built here
+    #: (then `source_sha256` pins the TFLite original) or where no official digest is known.
+    sha256: str | None
+    input_name: str
+    input_size: tuple[int, int]  # (width, height)
+    layout: str  # "NHWC" or "NCHW"
+    dtype: str  # "float32" or "int32"
+    color: str  # "RGB" or "BGR"
+    #: pixel = (value - mean) / std per channel, in the `color` order
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    outputs: tuple[str, ...] = ()
+    #: built by converting this TFLite file (found on the search path or fetched from `source`)
+    convert_from: str | None = None
+    source_sha256: str | None = None
+    #: the ONNX file has a dynamic batch axis (converted files are built with one when set:
+    #: measured ~20% slower at batch 1 here, so only for heads that run many crops at once)
+    dynamic_batch: bool = False
+    #: value of the border where the input is padded (letterbox, crops leaving the image)
+    pad_value: float = 0.0
+    licence: str = ""
+    notes: str = ""
+
+
+_MEDIAPIPE_WHEEL = "mediapipe==0.10.14"
+_MEDIAPIPE_NPM = "https://registry.npmjs.org/@mediapipe/pose/-/pose-0.5.1675469404.tgz"
+_MEDIAPIPE_HOME = "https://github.com/google-ai-edge/mediapipe"
+_LANDMARK_OUTPUTS = ("Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4")
+
+
+def _blazepose_landmark(variant: str, source: Source, sha: str,
+                        batch: bool = False) -> ModelSpec:
+    suffix = "-batch" if batch else ""
+    return ModelSpec(
+        id=f"blazepose-landmark-{variant}{suffix}",
+        file=f"pose_landmark_{variant}{suffix.replace('-', '_')}.onnx",
+        source=source,
+        sha256=None,
+        input_name="input_1",
+        input_size=(256, 256),
+        layout="NHWC",
+        dtype="float32",
+        color="RGB",
+        std=(255.0, 255.0, 255.0),  # RGB in [0, 1]
+        outputs=_LANDMARK_OUTPUTS,
+        convert_from=f"pose_landmark_{variant}.tflite",
+        source_sha256=sha,
+        dynamic_batch=batch,
+        licence="Apache-2.0",
+        notes="39 landmarks × (x, y, z, visibility, presence), pose flag, segmentation, "
+              "heatmap, world landmarks" + ("; dynamic batch axis for top-down crops" if batch
+                                            else ""),
+    )
+
+
+def _landmark_sources() -> list[tuple[str, Source, str]]:
+    """(variant, source, TFLite sha256): full from the PyPI wheel, lite and heavy from npm."""
+    def npm(variant: str) -> Source:
+        return Source("url-tgz", url=_MEDIAPIPE_NPM,
+                      member=f"package/pose_landmark_{variant}.tflite", home=_MEDIAPIPE_HOME)
+
+    return [
+        ("lite", npm("lite"), "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61"),
+        ("full", Source("pypi-wheel", package=_MEDIAPIPE_WHEEL,
+                        member="mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+                        home=_MEDIAPIPE_HOME),
+         "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f"),
+        ("heavy", npm("heavy"), "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe"),
+    ]
+
+
+_OPENMMLAB_SDK = "https://download.openmmlab.com/mmpose/v1/projects/rtmposev1/onnx_sdk/"
+_RTMPOSE_HOME = "https://github.com/open-mmlab/mmpose/tree/main/projects/rtmpose"
+_MOVENET_HOME = "https://www.kaggle.com/models/google/movenet"
+#: RTMPose body7 256×192 exports listed in MMPose's RTMPose README (MMDeploy SDK zips).
+_RTMPOSE_ZIPS = {
+    "t": "rtmpose-t_simcc-body7_pt-body7_420e-256x192-026a1439_20230504.zip",
+    "s": "rtmpose-s_simcc-body7_pt-body7_420e-256x192-acd4a1ef_20230504.zip",
+    "m": "rtmpose-m_simcc-body7_pt-body7_420e-256x192-e48f03d0_20230504.zip",
+    "l": "rtmpose-l_simcc-body7_pt-body7_420e-256x192-4dba18fc_20230504.zip",
+}
+
+
+def _rtmpose(size: str) -> ModelSpec:
+    return ModelSpec(
+        id=f"rtmpose-{size}",
+        file=f"rtmpose-{size}_body7_256x192.onnx",
+        source=Source("url-zip", url=_OPENMMLAB_SDK + _RTMPOSE_ZIPS[size],
+                      member="*/end2end.onnx", home=_RTMPOSE_HOME),
+        sha256=None,  # not checked here: the official file could not be fetched in this workplace
+        input_name="input",
+        input_size=(192, 256),
+        layout="NCHW",
+        dtype="float32",
+        # MMPose's data preprocessor sets bgr_to_rgb=True with these values in RGB order.
+        # (rtmlib feeds BGR with the same numbers; we follow the training config.)
+        color="RGB",
+        mean=(123.675, 116.28, 103.53),
+        std=(58.395, 57.12, 57.375),
+        outputs=("simcc_x", "simcc_y"),
+        dynamic_batch=True,
+        licence="Apache-2.0",
+        notes="SimCC: simcc_x [N,17,384], simcc_y [N,17,512], split ratio 2",
+    )
+
+
+def _movenet(variant: str, size: int, sha: str) -> ModelSpec:
+    return ModelSpec(
+        id=f"movenet-{variant}", file=f"movenet_singlepose_{variant}_4_from_tfjs.onnx",
+        source=Source("manual", home=_MOVENET_HOME), sha256=sha, input_name="input:0",
+        input_size=(size, size), layout="NHWC", dtype="int32", color="RGB",
+        outputs=("Identity:0",), licence="Apache-2.0",
+        notes="Google's TF.js export converted with tf2onnx 1.17; (y, x, score) × 17, "
+              "normalised to the input")
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.id: spec
+    for spec in (
+        ModelSpec(
+            id="blazepose-detector",
+            file="pose_detection.onnx",
+            source=Source("pypi-wheel", package=_MEDIAPIPE_WHEEL,
+                          member="mediapipe/modules/pose_detection/pose_detection.tflite",
+                          home=_MEDIAPIPE_HOME),
+            sha256=None,
+            input_name="input_1",
+            input_size=(224, 224),
+            layout="NHWC",
+            dtype="float32",
+            color="RGB",
+            mean=(127.5, 127.5, 127.5),
+            std=(127.5, 127.5, 127.5),  # RGB in [-1, 1]
+            outputs=("Identity", "Identity_1"),
+            convert_from="pose_detection.tflite",
+            source_sha256="9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+            licence="Apache-2.0",
+            notes="SSD over 2254 anchors: box + 4 keypoints (hip centre, body circle, ...)",
+        ),
+        *(_blazepose_landmark(v, src, sha, batch) for v, src, sha in _landmark_sources()
+          for batch in (False, True)),
+        *(_rtmpose(size) for size in _RTMPOSE_ZIPS),
+        ModelSpec(
+            id="rtmdet-nano",
+            file="rtmdet_nano_person.onnx",
+            source=Source("manual", home=_RTMPOSE_HOME),
+            sha256="4720eda18a18402e7b76d85827d4bc60fba18111fc0b74b559e4d24da9ddc3d2",
+            input_name="input",
+            input_size=(320, 320),
+            layout="NCHW",
+            dtype="float32",
+            color="BGR",
+            mean=(103.53, 116.28, 123.675),
+            std=(57.375, 57.12, 58.395),
+            outputs=("dets", "labels"),
+            dynamic_batch=True,
+            pad_value=114.0,
+            licence="Apache-2.0",
+            notes="RTMDet-nano person detector (MMDeploy export): letterbox at the top-left, "
+                  "dets [N,K,5] x1 y1 x2 y2 score after NMS, labels (0 = person)",
+        ),
+        ModelSpec(
+            id="yolox-nano",
+            file="yolox_nano_8xb8-300e_humanart-40f6f0d0.onnx",
+            source=Source("url-zip",
+                          url=_OPENMMLAB_SDK + "yolox_nano_8xb8-300e_humanart-40f6f0d0.zip",
+                          member="*/end2end.onnx", home=_RTMPOSE_HOME),
+            sha256="1450966de24902b18aada1a78913d7efd8fc8dcd51bd4d0d5591476bd4a38821",
+            input_name="input",
+            input_size=(416, 416),
+            layout="NCHW",
+            dtype="float32",
+            color="BGR",  # 0–255, no normalisation
+            outputs=("dets", "labels"),
+            pad_value=114.0,
+            licence="Apache-2.0",
+            notes="YOLOX-nano trained on Human-Art (rtmlib's lightweight detector)",
+        ),
+        _movenet("lightning", 192,
+                 "fc076a17dc0fd8a9b863ecc0c7a199e2394d4b028a9c52b245ff6092a9e39a0c"),
+        _movenet("thunder", 256,
+                 "b251286792a26eccb58ea9e8ca43c8982bae6a4e1a468b70a30165e4ef8f5018"),
+        ModelSpec(
+            id="movenet-multipose", file="movenet_multipose_lightning_1_from_tfjs.onnx",
+            source=Source("manual", home=_MOVENET_HOME),
+            sha256="17eab58136e7bd4f68d5e6b2ce06bc48fae3f3f05d9a075a6b0d27f79fe8c0c0",
+            input_name="input", input_size=(256, 256), layout="NHWC", dtype="int32",
+            color="RGB", outputs=("output_0",), licence="Apache-2.0",
+            notes="MultiPose Lightning: H, W multiples of 32; 6 × (17 × (y, x, score), box, "
+                  "score), normalised"),
+        ModelSpec(
+            id="efficientpose-ii-lite", file="efficientpose_ii_lite_from_tfjs.onnx",
+            source=Source("manual", home="https://github.com/daniegr/EfficientPose"),
+            sha256="ae7a813085bad9f2aa08e8ce55579ea5178001926fd5bdb668a23ed0eec21897",
+            input_name="input_1_0:0", input_size=(368, 368), layout="NHWC", dtype="float32",
+            color="RGB", mean=(127.5, 127.5, 127.5), std=(127.5, 127.5, 127.5),
+            outputs=("upscaled_confs/BiasAdd:0",), licence="Apache-2.0",
+            notes="heatmaps [1,368,368,16] at input resolution, the project's own joint order"),
+    )
+}
+
+
+def get_spec(model_id: str) -> ModelSpec:
+    try:
+        return MODELS[model_id]
+    except KeyError:
+        raise KeyError(f"unknown model id {model_id!r}; known: {', '.join(sorted(MODELS))}") \
+            from None

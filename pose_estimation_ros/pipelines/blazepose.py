@@ -1,0 +1,173 @@
+"""BlazePose detector-tracker: detector → aligned region → landmark model → next region.
+
+In tracking mode the detector runs only when there is no region from the previous frame; the
+next frame's region comes from the current frame's two auxiliary landmarks (hip centre and
+scale point), smoothed with the One-Euro filter MediaPipe applies to them. A pose flag below
+`min_tracking_confidence` drops the person and the next frame runs the detector again.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ..core.results import FrameResult, Person, bbox_of_keypoints
+from ..core.timing import StageTimer
+from ..core.topology import BLAZEPOSE33
+from ..models.runtime import RuntimeOptions, open_model
+from ..tracking.smoothing import OneEuroFilter, OneEuroParams
+from ..vision.crops import (
+    RotatedRect,
+    aligned_rect,
+    crop_matrix,
+    to_input,
+    warp_crop,
+    whole_image_rect,
+)
+from ..vision.imaging import to_bgr8
+from .blazepose_decode import Landmarks, decode_detections, decode_landmarks
+
+VARIANTS = ("lite", "full", "heavy")
+#: MediaPipe's filter on the auxiliary landmarks: steady regions when still, responsive moves.
+#: The speed term is divided by the person's scale, 2·|scale point − hip centre| of the raw
+#: points (MediaPipe's OBJECT_SCALE_ROI), so it does not depend on the size in pixels.
+ROI_FILTER = OneEuroParams(min_cutoff=0.01, beta=10.0, d_cutoff=1.0, max_gap=1.0)
+
+
+@dataclass(frozen=True)
+class BlazePoseConfig:
+    variant: str = "full"
+    static_image_mode: bool = False
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    #: heatmap refinement window (MediaPipe 0.10.14 behaves like 9; 0 turns it off)
+    refine_kernel: int = 9
+    segmentation: bool = False
+    runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
+
+    def __post_init__(self):
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, not {self.variant!r}")
+        for name in ("min_detection_confidence", "min_tracking_confidence"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], not {value}")
+        if self.refine_kernel < 0 or (self.refine_kernel and self.refine_kernel % 2 == 0):
+            raise ValueError(f"refine_kernel must be 0 or odd, not {self.refine_kernel}")
+
+
+class BlazePosePipeline:
+    """One person, 33 keypoints with visibility and presence, world landmarks."""
+
+    topology = BLAZEPOSE33
+
+    def __init__(self, config: BlazePoseConfig | None = None):
+        self.config = config or BlazePoseConfig()
+        self.detector = open_model("blazepose-detector", self.config.runtime)
+        self.landmarker = open_model(f"blazepose-landmark-{self.config.variant}",
+                                     self.config.runtime)
+        self.models = [self.detector, self.landmarker]
+        self._roi_filter = OneEuroFilter(ROI_FILTER)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the tracked region and the detector-run count (e.g. on a new video)."""
+        self.reset_tracking()
+        self.detector_runs = 0
+
+    @property
+    def next_region(self) -> RotatedRect | None:
+        """The region the next frame is cropped from (None: the detector runs first)."""
+        return None if self.config.static_image_mode else self._next_rect
+
+    @property
+    def providers(self) -> dict[str, str]:
+        return {m.spec.id: m.provider for m in self.models}
+
+    def detect(self, bgr: np.ndarray, timer: StageTimer) -> RotatedRect | None:
+        spec = self.detector.spec
+        h, w = bgr.shape[:2]
+        letterbox = whole_image_rect(w, h)
+        with timer.stage("preprocess"):
+            size = spec.input_size
+            x = to_input(warp_crop(bgr, letterbox, size[0], size[1], "zero")[None], spec)
+        raw_boxes, raw_scores = self.detector.run(x)
+        timer.add(f"model:{spec.id}", self.detector.last_ms)
+        self.detector_runs += 1
+        with timer.stage("postprocess"):
+            dets = decode_detections(raw_boxes[0], raw_scores[0], letterbox,
+                                     self.config.min_detection_confidence)
+            if not dets:
+                return None
+            return aligned_rect(dets[0].keypoints[0], dets[0].keypoints[1])
+
+    def landmarks(self, bgr: np.ndarray, rect: RotatedRect,
+                  timer: StageTimer) -> tuple[Landmarks, np.ndarray]:
+        """Landmarks of the person in `rect` of a BGR image."""
+        spec = self.landmarker.spec
+        size = spec.input_size
+        with timer.stage("preprocess"):
+            x = to_input(warp_crop(bgr, rect, size[0], size[1], "replicate")[None], spec)
+        raw, flag, seg, heatmap, world = self.landmarker.run(x)
+        timer.add(f"model:{spec.id}", self.landmarker.last_ms)
+        with timer.stage("postprocess"):
+            lm = decode_landmarks(raw[0], flag[0], heatmap[0], world[0], rect, size[0],
+                                  self.config.refine_kernel)
+        return lm, seg[0, :, :, 0]
+
+    def _mask(self, seg_logits: np.ndarray, rect: RotatedRect, w: int, h: int) -> np.ndarray:
+        prob = (1.0 / (1.0 + np.exp(-np.clip(seg_logits, -80, 80)))).astype(np.float32)
+        m = crop_matrix(rect, prob.shape[1], prob.shape[0])
+        return cv2.warpPerspective(prob, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    def process(self, image: np.ndarray, stamp: float = 0.0) -> FrameResult:
+        """Estimate the pose in one BGR image; `stamp` (seconds) drives the region filter."""
+        timer = StageTimer()
+        bgr = to_bgr8(image)
+        h, w = bgr.shape[:2]
+        result = FrameResult(stamp, (w, h), self.topology.name, timings=timer.ms)
+        rect = self.next_region
+        if rect is None:
+            rect = self.detect(bgr, timer)
+            if rect is None:
+                self.reset_tracking()
+                return result
+        lm, seg = self.landmarks(bgr, rect, timer)
+        if lm.pose_score < self.config.min_tracking_confidence:
+            self.reset_tracking()
+            return result
+        with timer.stage("postprocess"):
+            result.people.append(self.to_person(lm, seg, rect, w, h))
+            self._track(lm, stamp)
+        return result
+
+    def reset_tracking(self) -> None:
+        """Forget the tracked region: the next frame runs the detector."""
+        self._next_rect: RotatedRect | None = None
+        self._roi_filter.reset()
+
+    def to_person(self, lm: Landmarks, seg, rect: RotatedRect, w: int, h: int) -> Person:
+        return Person(
+            bbox=bbox_of_keypoints(lm.keypoints, lm.visibility),
+            score=lm.pose_score,
+            keypoints=lm.keypoints.astype(np.float32),
+            keypoint_scores=lm.visibility,
+            visibility=lm.visibility,
+            presence=lm.presence,
+            world_keypoints=lm.world,
+            keypoint_z=lm.z,
+            segmentation=self._mask(seg, rect, w, h) if self.config.segmentation else None,
+        )
+
+    def _track(self, lm: Landmarks, stamp: float) -> None:
+        if self.config.static_image_mode:
+            return
+        aux = lm.aux.astype(np.float64)
+        scale = 2.0 * float(np.hypot(*(aux[1] - aux[0])))
+        if scale > 1e-6:
+            aux = self._roi_filter(aux, stamp, 1.0 / scale)
+        rect = aligned_rect(aux[0], aux[1])
+        self._next_rect = rect if math.isfinite(rect.width) and rect.width > 1 else None

@@ -1,0 +1,137 @@
+"""sensor_msgs/Image and CompressedImage payloads → BGR uint8, without cv_bridge.
+
+The node passes the message fields, so this module needs no ROS. Rows are read honouring
+`step` (drivers pad rows), 16-bit data honours `is_bigendian`. Anything that cannot be turned
+into a colour image raises `ImageError` with the reason; the node counts and logs it.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..vision.imaging import ImageError, to_bgr8
+
+#: encoding → (channels, numpy dtype, conversion to BGR or None)
+ENCODINGS = {
+    "bgr8": (3, np.uint8, None),
+    "rgb8": (3, np.uint8, cv2.COLOR_RGB2BGR),
+    "bgra8": (4, np.uint8, cv2.COLOR_BGRA2BGR),
+    "rgba8": (4, np.uint8, cv2.COLOR_RGBA2BGR),
+    "mono8": (1, np.uint8, cv2.COLOR_GRAY2BGR),
+    "mono16": (1, np.uint16, None),
+}
+
+
+def _pixels(encoding: str, width: int, height: int, step: int, data, is_bigendian: bool,
+            channels: int, dtype, error=ImageError, copy: bool = True) -> np.ndarray:
+    """The H×W×C pixels of a message's data, honouring `step` and the byte order (a copy, or
+    with `copy=False` a read-only view where the rows are packed in native order)."""
+    if width <= 0 or height <= 0:
+        raise error(f"empty image ({width}×{height})")
+    itemsize = np.dtype(dtype).itemsize
+    row_bytes = width * channels * itemsize
+    if step < row_bytes:
+        raise error(f"step {step} is smaller than a {encoding} row of {width} pixels "
+                    f"({row_bytes} bytes)")
+    buffer = np.frombuffer(data, np.uint8) if not isinstance(data, np.ndarray) else \
+        data.view(np.uint8).reshape(-1)
+    if buffer.size < step * (height - 1) + row_bytes:
+        raise error(f"image data is truncated: {buffer.size} bytes for {height} rows of "
+                    f"step {step}")
+    wire = np.dtype(dtype).newbyteorder(">" if is_bigendian else "<")
+    if not copy and step == row_bytes and wire == np.dtype(dtype):
+        return buffer[:step * height].view(dtype).reshape(height, width, channels)
+    rows = np.lib.stride_tricks.as_strided(buffer, shape=(height, row_bytes),
+                                           strides=(step, 1))
+    return np.ascontiguousarray(rows).view(wire).astype(dtype).reshape(height, width, channels)
+
+
+def image_to_bgr(encoding: str, width: int, height: int, step: int, data,
+                 is_bigendian: bool = False) -> np.ndarray:
+    """Pixels of a sensor_msgs/Image as an H×W×3 BGR uint8 array (a copy)."""
+    if encoding not in ENCODINGS:
+        raise ImageError(f"unsupported image encoding {encoding!r}; supported: "
+                         f"{', '.join(ENCODINGS)} (and sensor_msgs/CompressedImage)")
+    channels, dtype, conversion = ENCODINGS[encoding]
+    pixels = _pixels(encoding, width, height, step, data, is_bigendian, channels, dtype)
+    if dtype == np.uint16:
+        return to_bgr8(pixels)
+    if conversion is None:
+        return pixels
+    return cv2.cvtColor(pixels, conversion)
+
+
+#: depth encodings: 16UC1 millimetres, 32FC1 metres (REP 118)
+DEPTH_ENCODINGS = {"16UC1": np.uint16, "mono16": np.uint16, "32FC1": np.float32}
+
+
+def depth_to_array(encoding: str, width: int, height: int, step: int, data,
+                   is_bigendian: bool = False) -> np.ndarray:
+    """A depth sensor_msgs/Image as H×W uint16 millimetres (0 = no data) or float32 metres
+    (NaN, inf, 0 = no data), as sent; `depth.depth_to_metres` converts the whole image."""
+    from ..following.depth import DepthError
+
+    if encoding not in DEPTH_ENCODINGS:
+        raise DepthError(f"unsupported depth encoding {encoding!r}; supported: "
+                         f"{', '.join(DEPTH_ENCODINGS)} (aligned depth, REP 118)")
+    dtype = DEPTH_ENCODINGS[encoding]
+    return _pixels(encoding, width, height, step, data, is_bigendian, 1, dtype,
+                   DepthError, copy=False)[:, :, 0]
+
+
+def compressed_to_bgr(fmt: str, data) -> np.ndarray:
+    """A sensor_msgs/CompressedImage (JPEG, PNG, …) as BGR uint8. `fmt` is the message's
+    format field (image_transport writes e.g. "rgb8; jpeg compressed bgr8"); the data decides
+    the codec, so only compressedDepth (a 12-byte header before a 16-bit depth PNG) is refused
+    by name."""
+    if "compresseddepth" in fmt.lower():
+        raise ImageError(f"compressed depth image (format {fmt!r}) on the colour topic: "
+                         "subscribe the camera's colour image instead")
+    buffer = np.frombuffer(bytes(data), np.uint8) if not isinstance(data, np.ndarray) else \
+        data.view(np.uint8).reshape(-1)
+    if buffer.size == 0:
+        raise ImageError("empty compressed image")
+    if buffer[:2].tobytes() == b"\xff\xd8" and (problem := jpeg_problem(buffer)):
+        raise ImageError(f"corrupt JPEG ({buffer.size} bytes): {problem}")
+    image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ImageError(f"cannot decode compressed image (format {fmt!r}, {buffer.size} "
+                         "bytes): corrupt or unsupported")
+    return to_bgr8(image)
+
+
+#: bytes that may follow 0xFF inside or between the scans of a JPEG: stuffing (00), restart
+#: markers (D0–D7), end of image (D9), the tables and headers of progressive scans (C4 DHT,
+#: DA SOS, DB DQT, DD DRI, FE COM, E0–EF APPn) and fill bytes (FF)
+_JPEG_AFTER_FF = np.zeros(256, bool)
+_JPEG_AFTER_FF[[0x00, 0xC4, 0xD9, 0xDA, 0xDB, 0xDD, 0xFE, 0xFF, *range(0xD0, 0xD8),
+                *range(0xE0, 0xF0)]] = True
+
+
+def jpeg_problem(buffer: np.ndarray) -> str | None:
+    """Why a JPEG is damaged, or None. libjpeg decodes truncated or corrupted files without an
+    error (grey or smeared blocks, only a console warning), so they are checked here: the data
+    must end with the end-of-image marker, and the entropy-coded data may hold 0xFF only before
+    the bytes a JPEG allows there (random bytes in the middle break that almost surely)."""
+    data = buffer.tobytes()
+    sos = data.find(b"\xff\xda")
+    if sos < 0:
+        return "no image data (header only)"
+    end = data.rfind(b"\xff\xd9")
+    if end < sos:
+        return "truncated (no end-of-image marker)"
+    scan = buffer[sos + 2:end]
+    ff = np.flatnonzero(scan[:-1] == 0xFF)
+    bad = ff[~_JPEG_AFTER_FF[scan[ff + 1]]]
+    if bad.size:
+        return f"invalid marker 0xFF{scan[bad[0] + 1]:02X} inside the image data at byte " \
+               f"{sos + 2 + int(bad[0])}"
+    return None
+
+
+def message_to_bgr(msg) -> np.ndarray:
+    """A sensor_msgs/Image or CompressedImage message (rclpy's or rosbags') as BGR uint8."""
+    if hasattr(msg, "format"):  # CompressedImage
+        return compressed_to_bgr(msg.format, msg.data)
+    return image_to_bgr(msg.encoding, msg.width, msg.height, msg.step, msg.data,
+                        bool(msg.is_bigendian))

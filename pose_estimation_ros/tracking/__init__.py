@@ -1,0 +1,3 @@
+"""Video: the tracker (ids, Kalman prediction, boxes for the next frame), One-Euro smoothing, the
+video step.
+"""
