@@ -27,7 +27,7 @@ def main() -> None:
             tracker.update(frame(i / FPS, *people), i / FPS)
             times.append((time.perf_counter() - start) * 1000)
         print(f"{n} people: tracking {np.median(times[10:]):.3f} ms per frame (median), "
-              f"{len(tracker.confirmed_ids)} track ids")
+              f"{tracker.confirmed_total} track ids")
 
 
 if __name__ == "__main__":

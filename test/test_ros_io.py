@@ -155,11 +155,12 @@ def test_parameter_checks_give_reasons():
 
 @needs_shared
 def test_runtime_parameter_changes_reach_the_running_pipeline():
-    from pose_estimation_ros.pipelines.registry import TrackedPipeline, create_pipeline
+    from pose_estimation_ros.pipelines.registry import create_pipeline
+    from pose_estimation_ros.pipelines.video import VideoPipeline
     from pose_estimation_ros.ros.parameters import apply_runtime
 
     values = {p.name: p.default for p in PARAMS} | {"pipeline": "topdown"}
-    pipeline = TrackedPipeline(create_pipeline(pipeline_options(values)), tracker_config(values))
+    pipeline = VideoPipeline(create_pipeline(pipeline_options(values)), tracker_config(values))
     values |= {"det_score": 0.8, "max_people": 2, "det_interval": 9, "one_euro_beta": 3.0,
                "smoothing": False}
     apply_runtime(pipeline, values)

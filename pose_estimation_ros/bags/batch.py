@@ -84,11 +84,12 @@ _PIPELINE = None  # one per worker process, reused for its bags
 def _worker(job: BagJob, options, tracker, parameters: dict, position: int,
             progress: bool) -> dict:
     global _PIPELINE
-    from ..pipelines.registry import TrackedPipeline, create_pipeline
+    from ..pipelines.registry import create_pipeline
+    from ..pipelines.video import VideoPipeline
     from .types import typestore
 
     if _PIPELINE is None:
-        _PIPELINE = TrackedPipeline(create_pipeline(options), tracker)
+        _PIPELINE = VideoPipeline(create_pipeline(options), tracker)
     bar = None
     if progress:
         from tqdm import tqdm

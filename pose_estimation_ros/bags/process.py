@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.results import TrackState
 from ..following.depth import DepthConfig, DepthError, add_positions
 from ..following.depth_sync import DepthPairing
 from ..following.targets import TargetConfig, TargetSelector
@@ -132,8 +133,9 @@ class _Tables:
             pos = p.positions if p.positions is not None else np.full((len(names), 3), np.nan)
             for j, name in enumerate(names):
                 valid = bool(np.all(np.isfinite(pos[j])))
-                self.writer.writerow((self.bag, stamp_ns, frame, p.track_id, p.track_state or
-                                      "untracked", f"{p.score:.6g}", name,
+                state = TrackState(p.track_state).value or "untracked"
+                self.writer.writerow((self.bag, stamp_ns, frame, p.track_id, state,
+                                      f"{p.score:.6g}", name,
                                       f"{p.keypoints[j, 0]:.6g}", f"{p.keypoints[j, 1]:.6g}",
                                       f"{p.keypoint_scores[j]:.6g}", f"{vis[j]:.6g}",
                                       *(f"{v:.6g}" if valid else "" for v in pos[j]),
@@ -237,7 +239,7 @@ class _Frames:
 
 def process_bag(job: BagJob, pipeline, store, progress=None) -> dict:
     """Process one bag; returns what the sidecar records of it. `pipeline` is a
-    TrackedPipeline (reset here), `store` a typestore from `bag_types.typestore()`."""
+    VideoPipeline (reset here), `store` a typestore from `bag_types.typestore()`."""
     from rosbags.rosbag2 import StoragePlugin, Writer
 
     reader = _open(job.input, store)

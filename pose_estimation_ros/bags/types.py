@@ -21,7 +21,7 @@ PACKAGE = "pose_estimation_ros"
 
 def msg_dir() -> Path:
     """Where the .msg files are: the source tree, else an install's share folder."""
-    candidates = [Path(__file__).resolve().parents[1] / "msg",
+    candidates = [Path(__file__).resolve().parents[2] / "msg",
                   Path(sys.prefix) / "share" / PACKAGE / "msg"]
     for prefix in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep):
         if prefix:

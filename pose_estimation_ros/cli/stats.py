@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.results import FrameResult
+from ..core.results import CONFIDENT, FrameResult, TrackState
 
 
 class JitterMeter:
@@ -15,7 +15,7 @@ class JitterMeter:
     smoothing feeds nothing back into detection or association.
     """
 
-    def __init__(self, min_score: float = 0.3):
+    def __init__(self, min_score: float = CONFIDENT):
         self.min_score = min_score
         self._history: dict[int, list] = {}
         self._sums = np.zeros(2)
@@ -23,7 +23,7 @@ class JitterMeter:
 
     def add(self, index: int, result: FrameResult, raw_by_track: dict[int, np.ndarray]) -> None:
         for p in result.people:
-            if p.track_state != "confirmed" or p.track_id not in raw_by_track:
+            if p.track_state != TrackState.CONFIRMED or p.track_id not in raw_by_track:
                 continue
             hist = self._history.setdefault(p.track_id, [])
             if hist and hist[-1][0] != index - 1:

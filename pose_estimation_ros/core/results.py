@@ -2,8 +2,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 import numpy as np
+
+#: a keypoint at or above this score is confident: it is drawn, matched and filtered by the
+#: tracker, given a 3D position and counted in the jitter statistic (one value for all)
+CONFIDENT = 0.3
+
+
+class TrackState(str, Enum):
+    """A person's track state; `msg_value` is the PersonPose.TRACK_STATE_* constant. LOST is
+    the tracker's own: a lost track is never reported."""
+
+    UNTRACKED = ""
+    TENTATIVE = "tentative"
+    CONFIRMED = "confirmed"
+    PREDICTED = "predicted"
+    LOST = "lost"
+
+    @property
+    def msg_value(self) -> int:
+        return {"": 0, "tentative": 1, "confirmed": 2, "predicted": 3}.get(self.value, 0)
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass
@@ -23,8 +46,7 @@ class Person:
     #: [K] depth relative to the hips, in pixels (BlazePose's z), where given.
     keypoint_z: np.ndarray | None = None
     track_id: int = -1
-    #: "" untracked, else tentative | confirmed | predicted (see tracking.STATES)
-    track_state: str = ""
+    track_state: TrackState = TrackState.UNTRACKED
     segmentation: np.ndarray | None = None  # [H, W] float32 probability, image sized
     #: [K, 3] metres in the camera's optical frame from aligned depth, NaN where unknown
     positions: np.ndarray | None = None
@@ -39,8 +61,8 @@ class Person:
             "keypoint_scores": [round(float(s), 4) for s in self.keypoint_scores],
             "track_id": int(self.track_id),
         }
-        if self.track_state:
-            out["track_state"] = self.track_state
+        if self.track_state is not TrackState.UNTRACKED:
+            out["track_state"] = self.track_state.value
         if self.visibility is not None:
             out["visibility"] = [None if np.isnan(v) else round(float(v), 4)
                                  for v in self.visibility]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.results import Person
+from ..core.results import CONFIDENT, Person
 from ..core.topology import get_topology
 from ..vision.imaging import ImageError
 
@@ -36,8 +36,8 @@ class DepthConfig:
     window_share: float = 0.05
     min_window: int = 3
     max_window: int = 21
-    #: keypoints below this score get no position (the markers' and tracker's 0.3)
-    min_score: float = 0.3
+    #: keypoints below this score get no position
+    min_score: float = CONFIDENT
     #: samples per side of the lattice laid over each window
     grid: int = 5
     #: a window needs this share of valid samples (and at least 3) for a position

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.results import FrameResult, Person
+from ..core.results import FrameResult, Person, TrackState
 
 POLICIES = ("closest", "largest", "centre", "track_id", "none")
 
@@ -50,7 +50,7 @@ class TargetSelector:
 
     def update(self, result: FrameResult) -> Target:
         c = self.config
-        candidates = [p for p in result.people if p.track_state == "confirmed"]
+        candidates = [p for p in result.people if p.track_state == TrackState.CONFIRMED]
         ids = {p.track_id for p in result.people if p.track_id >= 0}
         stamp = result.stamp
         if c.policy == "none":

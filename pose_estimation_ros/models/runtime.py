@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .specs import ModelSpec, get_spec
-from .store import resolve
+from .store import ModelError, cache_dir, resolve
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ class RuntimeOptions:
     #: intra-op threads; 0 lets onnxruntime use one per physical core
     threads: int = 0
     warmup: bool = True
-    #: folder for TensorRT engine caches (building an engine takes minutes the first time)
+    #: folder for TensorRT engine caches (building an engine takes minutes the first time);
+    #: "" is `tensorrt/` beside the model cache (see `trt_cache_path`)
     trt_cache_dir: str = ""
 
     def __post_init__(self):
@@ -44,6 +46,13 @@ class RuntimeOptions:
             raise ValueError(f"provider must be one of {sorted(PROVIDERS)}, not {self.provider!r}")
         if self.threads < 0:
             raise ValueError(f"threads must be >= 0, not {self.threads}")
+
+
+def trt_cache_path(options: RuntimeOptions) -> Path:
+    """Where TensorRT keeps its engines, so that a restart reuses them."""
+    if options.trt_cache_dir:
+        return Path(options.trt_cache_dir).expanduser()
+    return cache_dir().parent / "tensorrt"
 
 
 def _warn_once(model_id: str, message: str) -> None:
@@ -65,17 +74,24 @@ def _provider_list(options: RuntimeOptions, model_id: str) -> list:
                    " (install onnxruntime-gpu for CUDA/TensorRT)")
     result: list = []
     for p in chosen:
-        if p == "TensorrtExecutionProvider" and options.trt_cache_dir:
-            Path(options.trt_cache_dir).mkdir(parents=True, exist_ok=True)
+        if p == "TensorrtExecutionProvider":
+            folder = trt_cache_path(options)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ModelError(f"cannot create the TensorRT engine cache {folder}: {exc}; "
+                                 "set trt_cache_dir to a writable folder") from exc
             result.append((p, {"trt_engine_cache_enable": True,
-                               "trt_engine_cache_path": options.trt_cache_dir}))
+                               "trt_engine_cache_path": str(folder)}))
         else:
             result.append(p)
     return result
 
 
 class Model:
-    """An ONNX Runtime session plus its spec; `run` accumulates the time spent inside it."""
+    """An ONNX Runtime session plus its spec. `run` returns the spec's outputs by role and
+    keeps the time spent inside onnxruntime in `last_ms` (per thread: one model may serve
+    several streams, each on its own thread)."""
 
     def __init__(self, spec: ModelSpec, path: Path, options: RuntimeOptions):
         import onnxruntime as ort
@@ -96,7 +112,7 @@ class Model:
             self.session = ort.InferenceSession(str(path), sess_options=so,
                                                 providers=_provider_list(options, spec.id))
         except Exception as exc:  # onnxruntime raises its own exception types
-            raise RuntimeError(f"model {spec.id!r}: onnxruntime cannot load {path}: {exc}") \
+            raise ModelError(f"model {spec.id!r}: onnxruntime cannot load {path}: {exc}") \
                 from exc
         active = self.session.get_providers()[0]
         self.provider = _SHORT.get(active, active)
@@ -105,9 +121,8 @@ class Model:
             _warn_once(spec.id, f"provider {options.provider!r} requested but {spec.id} runs "
                        f"on {self.provider!r}: onnxruntime could not start "
                        f"{PROVIDERS[options.provider][0]} (check the CUDA/TensorRT libraries)")
-        self.input_name = self.session.get_inputs()[0].name
-        self.output_names = [o.name for o in self.session.get_outputs()]
-        self.last_ms = 0.0
+        self.input_name, self.roles, self.output_names = check_tensors(spec, path, self.session)
+        self._local = threading.local()
         if options.warmup:
             self.run(np.zeros(self.warmup_shape(), dtype=self.input_dtype()))
 
@@ -118,11 +133,55 @@ class Model:
         w, h = self.spec.input_size
         return (1, h, w, 3) if self.spec.layout == "NHWC" else (1, 3, h, w)
 
-    def run(self, batch: np.ndarray) -> list[np.ndarray]:
+    @property
+    def last_ms(self) -> float:
+        """Milliseconds of this thread's last `run`."""
+        return getattr(self._local, "ms", 0.0)
+
+    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         start = time.perf_counter()
         out = self.session.run(self.output_names, {self.input_name: batch})
-        self.last_ms = (time.perf_counter() - start) * 1000.0
-        return out
+        self._local.ms = (time.perf_counter() - start) * 1000.0
+        return dict(zip(self.roles, out))
+
+
+def check_tensors(spec: ModelSpec, path: Path, session) -> tuple[str, list[str], list[str]]:
+    """The input name and the (roles, tensor names) of the outputs, after checking the file
+    against the model table: a file that is not the model the table describes is a
+    ModelError naming the model, not a wrong result or a KeyError later."""
+    inputs = [i.name for i in session.get_inputs()]
+    outputs = [o.name for o in session.get_outputs()]
+    problems = []
+    if len(inputs) != 1 or inputs[0] != spec.input_name:
+        problems.append(f"input {spec.input_name!r} expected, the file has {inputs}")
+    missing = [name for _, name in spec.outputs if name not in outputs]
+    if missing:
+        problems.append(f"outputs {missing} expected, the file has {outputs}")
+    if problems:
+        raise ModelError(f"model {spec.id!r} ({path}) does not match its table in "
+                         f"models/specs.py: {'; '.join(problems)}")
+    roles = [role for role, _ in spec.outputs]
+    return inputs[0], roles, [name for _, name in spec.outputs]
+
+
+class ModelPool:
+    """Loaded models shared by several pipelines (one per camera): a model is opened once
+    per (id, runtime options). onnxruntime sessions may be run from several threads."""
+
+    def __init__(self):
+        self._models: dict[tuple, Model] = {}
+        self._lock = threading.Lock()
+
+    def open(self, model_id: str, options: RuntimeOptions | None = None) -> Model:
+        options = options or RuntimeOptions()
+        key = (model_id, options)
+        with self._lock:
+            if key not in self._models:
+                self._models[key] = Model(get_spec(model_id), resolve(model_id), options)
+            return self._models[key]
+
+    def __len__(self) -> int:
+        return len(self._models)
 
 
 @functools.lru_cache(maxsize=None)
@@ -142,6 +201,9 @@ def hardware_id(provider: str) -> str:
     return "cpu: " + (platform.processor() or platform.machine())
 
 
-def open_model(model_id: str, options: RuntimeOptions | None = None) -> Model:
-    spec = get_spec(model_id)
-    return Model(spec, resolve(model_id), options or RuntimeOptions())
+def open_model(model_id: str, options: RuntimeOptions | None = None,
+               pool: ModelPool | None = None) -> Model:
+    """A loaded model: from `pool` where given (shared), else a new session."""
+    if pool is not None:
+        return pool.open(model_id, options)
+    return Model(get_spec(model_id), resolve(model_id), options or RuntimeOptions())

@@ -46,7 +46,9 @@ class ModelSpec:
     #: pixel = (value - mean) / std per channel, in the `color` order
     mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    outputs: tuple[str, ...] = ()
+    #: (role, tensor name) of every output the pipelines read: `Model.run` returns them by
+    #: role, and loading checks that the file has each tensor
+    outputs: tuple[tuple[str, str], ...] = ()
     #: built by converting this TFLite file (found on the search path or fetched from `source`)
     convert_from: str | None = None
     source_sha256: str | None = None
@@ -62,7 +64,9 @@ class ModelSpec:
 _MEDIAPIPE_WHEEL = "mediapipe==0.10.14"
 _MEDIAPIPE_NPM = "https://registry.npmjs.org/@mediapipe/pose/-/pose-0.5.1675469404.tgz"
 _MEDIAPIPE_HOME = "https://github.com/google-ai-edge/mediapipe"
-_LANDMARK_OUTPUTS = ("Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4")
+_LANDMARK_OUTPUTS = (("landmarks", "Identity"), ("pose_flag", "Identity_1"),
+                     ("segmentation", "Identity_2"), ("heatmap", "Identity_3"),
+                     ("world", "Identity_4"))
 
 
 def _blazepose_landmark(variant: str, source: Source, sha: str,
@@ -134,7 +138,7 @@ def _rtmpose(size: str) -> ModelSpec:
         color="RGB",
         mean=(123.675, 116.28, 103.53),
         std=(58.395, 57.12, 57.375),
-        outputs=("simcc_x", "simcc_y"),
+        outputs=(("simcc_x", "simcc_x"), ("simcc_y", "simcc_y")),
         dynamic_batch=True,
         licence="Apache-2.0",
         notes="SimCC: simcc_x [N,17,384], simcc_y [N,17,512], split ratio 2",
@@ -146,7 +150,7 @@ def _movenet(variant: str, size: int, sha: str) -> ModelSpec:
         id=f"movenet-{variant}", file=f"movenet_singlepose_{variant}_4_from_tfjs.onnx",
         source=Source("manual", home=_MOVENET_HOME), sha256=sha, input_name="input:0",
         input_size=(size, size), layout="NHWC", dtype="int32", color="RGB",
-        outputs=("Identity:0",), licence="Apache-2.0",
+        outputs=(("keypoints", "Identity:0"),), licence="Apache-2.0",
         notes="Google's TF.js export converted with tf2onnx 1.17; (y, x, score) × 17, "
               "normalised to the input")
 
@@ -168,7 +172,7 @@ MODELS: dict[str, ModelSpec] = {
             color="RGB",
             mean=(127.5, 127.5, 127.5),
             std=(127.5, 127.5, 127.5),  # RGB in [-1, 1]
-            outputs=("Identity", "Identity_1"),
+            outputs=(("boxes", "Identity"), ("scores", "Identity_1")),
             convert_from="pose_detection.tflite",
             source_sha256="9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
             licence="Apache-2.0",
@@ -189,7 +193,7 @@ MODELS: dict[str, ModelSpec] = {
             color="BGR",
             mean=(103.53, 116.28, 123.675),
             std=(57.375, 57.12, 58.395),
-            outputs=("dets", "labels"),
+            outputs=(("dets", "dets"), ("labels", "labels")),
             dynamic_batch=True,
             pad_value=114.0,
             licence="Apache-2.0",
@@ -208,7 +212,7 @@ MODELS: dict[str, ModelSpec] = {
             layout="NCHW",
             dtype="float32",
             color="BGR",  # 0–255, no normalisation
-            outputs=("dets", "labels"),
+            outputs=(("dets", "dets"), ("labels", "labels")),
             pad_value=114.0,
             licence="Apache-2.0",
             notes="YOLOX-nano trained on Human-Art (rtmlib's lightweight detector)",
@@ -222,7 +226,7 @@ MODELS: dict[str, ModelSpec] = {
             source=Source("manual", home=_MOVENET_HOME),
             sha256="17eab58136e7bd4f68d5e6b2ce06bc48fae3f3f05d9a075a6b0d27f79fe8c0c0",
             input_name="input", input_size=(256, 256), layout="NHWC", dtype="int32",
-            color="RGB", outputs=("output_0",), licence="Apache-2.0",
+            color="RGB", outputs=(("people", "output_0"),), licence="Apache-2.0",
             notes="MultiPose Lightning: H, W multiples of 32; 6 × (17 × (y, x, score), box, "
                   "score), normalised"),
         ModelSpec(
@@ -231,7 +235,7 @@ MODELS: dict[str, ModelSpec] = {
             sha256="ae7a813085bad9f2aa08e8ce55579ea5178001926fd5bdb668a23ed0eec21897",
             input_name="input_1_0:0", input_size=(368, 368), layout="NHWC", dtype="float32",
             color="RGB", mean=(127.5, 127.5, 127.5), std=(127.5, 127.5, 127.5),
-            outputs=("upscaled_confs/BiasAdd:0",), licence="Apache-2.0",
+            outputs=(("heatmaps", "upscaled_confs/BiasAdd:0"),), licence="Apache-2.0",
             notes="heatmaps [1,368,368,16] at input resolution, the project's own joint order"),
     )
 }

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.numeric import sigmoid
+from ..core.results import Person, bbox_of_keypoints
 from ..vision.crops import RotatedRect, crop_to_image, rotate_vectors
 from ..vision.nms import weighted_nms
 
@@ -55,7 +57,7 @@ def decode_detections(raw_boxes: np.ndarray, raw_scores: np.ndarray, letterbox: 
                       min_score: float = 0.5, iou_threshold: float = 0.3) -> list[Detection]:
     """raw_boxes [2254,12], raw_scores [2254,1] → detections in image pixels, best first."""
     logits = np.clip(raw_scores.reshape(-1).astype(np.float64), -100.0, 100.0)
-    scores = 1.0 / (1.0 + np.exp(-logits))
+    scores = sigmoid(logits)
     keep = scores >= min_score
     if not np.any(keep):
         return []
@@ -101,10 +103,7 @@ def refine_with_heatmap(xy: np.ndarray, heatmap: np.ndarray, kernel: int = 9,
     offsets, weights = _window_offsets(kernel, hm_w, n)
     flat = ((row * hm_w + col) * n + np.arange(n))[:, None] + offsets  # [L, k·k]
     conf = heatmap.reshape(-1).take(flat, mode="clip").astype(np.float32)
-    np.negative(conf, out=conf)
-    np.exp(conf, out=conf)
-    conf += 1.0
-    np.reciprocal(conf, out=conf)  # sigmoid of the logits
+    sigmoid(conf, out=conf)  # the window's logits → confidences
     if (row.min() < half or row.max() >= hm_h - half or col.min() < half
             or col.max() >= hm_w - half):  # some window crosses the border: cut it there
         r = row[:, None] + weights[:, 2].astype(np.intp)
@@ -132,10 +131,6 @@ class Landmarks:
     pose_score: float
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def decode_landmarks(raw: np.ndarray, flag: np.ndarray, heatmap: np.ndarray,
                      world: np.ndarray, rect: RotatedRect, crop_size: int = 256,
                      refine_kernel: int = 9) -> Landmarks:
@@ -147,7 +142,7 @@ def decode_landmarks(raw: np.ndarray, flag: np.ndarray, heatmap: np.ndarray,
     pixels = crop_to_image(xy, rect)
     z = lm[:NUM_LANDMARKS, 2] / crop_size * rect.width
     world_xyz = rotate_vectors(world.reshape(NUM_ALL_LANDMARKS, 3)[:NUM_LANDMARKS], rect.angle)
-    probs = _sigmoid(lm[:NUM_LANDMARKS, 3:5]).astype(np.float32)  # visibility, presence
+    probs = sigmoid(lm[:NUM_LANDMARKS, 3:5]).astype(np.float32)  # visibility, presence
     return Landmarks(
         keypoints=pixels[:NUM_LANDMARKS],
         z=z.astype(np.float32),
@@ -157,3 +152,15 @@ def decode_landmarks(raw: np.ndarray, flag: np.ndarray, heatmap: np.ndarray,
         world=world_xyz,
         pose_score=float(np.asarray(flag).reshape(-1)[0]),
     )
+
+
+def landmarks_person(lm: Landmarks, bbox: np.ndarray | None = None,
+                     box_score: float = 1.0) -> Person:
+    """A Person from decoded landmarks: the box around the visible landmarks unless one is
+    given (a top-down crop's box), the score the pose flag × `box_score`."""
+    if bbox is None:
+        bbox = bbox_of_keypoints(lm.keypoints, lm.visibility)
+    return Person(bbox=np.asarray(bbox[:4], np.float32), score=float(box_score) * lm.pose_score,
+                  keypoints=lm.keypoints.astype(np.float32), keypoint_scores=lm.visibility,
+                  visibility=lm.visibility, presence=lm.presence, world_keypoints=lm.world,
+                  keypoint_z=lm.z)

@@ -10,19 +10,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.timing import StageTimer
-from ..models.runtime import RuntimeOptions, open_model
+from ..models.runtime import ModelPool, RuntimeOptions, open_model
 from ..vision.crops import letterbox, to_input
+from .base import DEFAULT_DETECTOR, DET_SCORE, MAX_PEOPLE
 
 DETECTORS = ("rtmdet-nano", "yolox-nano")
 
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    model: str = "rtmdet-nano"
-    score_threshold: float = 0.5
-    #: boxes whose shorter side is below this many pixels are dropped
+    model: str = DEFAULT_DETECTOR
+    score_threshold: float = DET_SCORE
+    #: boxes whose shorter side is below this many pixels are dropped: a 16-pixel person is
+    #: scaled up 12–16× into the heads' 192–256-pixel crops, too blurred for joints
     min_box_size: float = 16.0
-    max_people: int = 6
+    max_people: int = MAX_PEOPLE
     #: which people to keep when there are more than `max_people`: "score" or "area"
     order: str = "score"
     runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
@@ -60,9 +62,9 @@ def filter_boxes(dets: np.ndarray, labels: np.ndarray, scale: float, offset: tup
 
 
 class PersonDetector:
-    def __init__(self, config: DetectorConfig | None = None):
+    def __init__(self, config: DetectorConfig | None = None, pool: ModelPool | None = None):
         self.config = config or DetectorConfig()
-        self.model = open_model(self.config.model, self.config.runtime)
+        self.model = open_model(self.config.model, self.config.runtime, pool)
 
     def __call__(self, bgr: np.ndarray, timer: StageTimer) -> tuple[np.ndarray, np.ndarray]:
         spec = self.model.spec
@@ -70,7 +72,8 @@ class PersonDetector:
         with timer.stage("preprocess"):
             canvas, scale, offset = letterbox(bgr, *spec.input_size, spec.pad_value)
             x = to_input(canvas[None], spec)
-        dets, labels = self.model.run(x)
+        out = self.model.run(x)
+        dets, labels = out["dets"], out["labels"]
         timer.add(f"model:{spec.id}", self.model.last_ms)
         with timer.stage("postprocess"):
             return filter_boxes(dets[0].reshape(-1, 5), labels[0].reshape(-1), scale, offset,

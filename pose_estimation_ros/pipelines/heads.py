@@ -1,12 +1,14 @@
 """Top-down pose heads described as data, and their decoders.
 
 A head is a pose model that looks at one person crop. Its row in `HEADS` says which model file,
-how the crop is cut (padding, aspect from the model's input size, border), which decoder reads
-the outputs and which topology the keypoints are in. `PoseHead` runs every crop of a frame in
-one call when the model has a dynamic batch axis, else one call per crop.
+how the crop is cut (padding, aspect from the model's input size, border), which decoder (a
+function beside it) reads the outputs and which topology the keypoints are in. `PoseHead` runs
+every crop of a frame in one call when the model has a dynamic batch axis, else one call per
+crop.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +16,7 @@ import numpy as np
 from ..core.results import Person
 from ..core.timing import StageTimer
 from ..core.topology import get_topology
-from ..models.runtime import RuntimeOptions, open_model
+from ..models.runtime import ModelPool, RuntimeOptions, open_model
 from ..vision.crops import (
     RotatedRect,
     box_rect,
@@ -23,14 +25,15 @@ from ..vision.crops import (
     pad_outside_boxes,
     to_input,
 )
-from .blazepose_decode import decode_landmarks
+from .blazepose_decode import decode_landmarks, landmarks_person
 
 
 @dataclass(frozen=True)
 class HeadSpec:
     id: str  # the name on the command line (`--pose`)
     model: str  # model id in the store
-    decoder: str  # "simcc" | "regression" | "heatmap" | "blazepose"
+    #: outputs of a batch → people (see `Decoder`)
+    decoder: Decoder
     topology: str
     #: the box is enlarged by this factor before the crop (RTMPose's 1.25; the others square)
     padding: float = 1.25
@@ -47,35 +50,10 @@ class HeadSpec:
     channel_order: tuple[int, ...] | None = None
 
     def __post_init__(self):
-        if self.decoder not in ("simcc", "regression", "heatmap", "blazepose"):
-            raise ValueError(f"head {self.id}: unknown decoder {self.decoder!r}")
         if self.border not in ("constant", "replicate") or self.outside_box not in ("image",
                                                                                     "pad"):
             raise ValueError(f"head {self.id}: border must be constant|replicate and "
                              "outside_box image|pad")
-
-
-#: EfficientPose's channels: head_top, upper_neck, r_shoulder, r_elbow, r_wrist, thorax,
-#: l_shoulder, l_elbow, l_wrist, pelvis, r_hip, r_knee, r_ankle, l_hip, l_knee, l_ankle.
-_EFFICIENTPOSE_TO_MPII = (12, 11, 10, 13, 14, 15, 9, 5, 1, 0, 4, 3, 2, 6, 7, 8)
-
-HEADS: dict[str, HeadSpec] = {h.id: h for h in (
-    *(HeadSpec(f"rtmpose-{s}", f"rtmpose-{s}", "simcc", "coco17") for s in "tsml"),
-    HeadSpec("movenet-lightning", "movenet-lightning", "regression", "coco17",
-             outside_box="pad"),
-    HeadSpec("movenet-thunder", "movenet-thunder", "regression", "coco17", outside_box="pad"),
-    *(HeadSpec(f"blazepose-{v}", f"blazepose-landmark-{v}-batch", "blazepose", "blazepose33",
-               border="replicate") for v in ("lite", "full", "heavy")),
-    HeadSpec("efficientpose-ii-lite", "efficientpose-ii-lite", "heatmap", "mpii16",
-             channel_order=_EFFICIENTPOSE_TO_MPII, outside_box="pad"),
-)}
-
-
-def get_head(head_id: str) -> HeadSpec:
-    try:
-        return HEADS[head_id]
-    except KeyError:
-        raise ValueError(f"unknown pose head {head_id!r}; choose from {sorted(HEADS)}") from None
 
 
 def decode_simcc(simcc_x: np.ndarray, simcc_y: np.ndarray, split: float):
@@ -118,12 +96,79 @@ def decode_heatmap(heatmaps: np.ndarray, channel_order=None):
     return xy, np.clip(scores, 0.0, 1.0).astype(np.float32)
 
 
+def _crop_people(xy, kp_scores, crop: Crops) -> list[Person]:
+    in_w, in_h = crop.input_size
+    return [Person(bbox=np.asarray(box[:4], np.float32), score=float(score),
+                   keypoints=crop_points_to_image(xy[i], rect, in_w, in_h),
+                   keypoint_scores=kp_scores[i],
+                   visibility=np.full(len(kp_scores[i]), np.nan, np.float32))
+            for i, (rect, box, score) in enumerate(zip(crop.rects, crop.boxes, crop.scores))]
+
+
+@dataclass
+class Crops:
+    """What a decoder needs besides the outputs: the crops' regions, boxes, box scores."""
+
+    rects: list
+    boxes: np.ndarray
+    scores: np.ndarray
+    input_size: tuple[int, int]
+
+
+#: (outputs by role, head, crops) → one Person per crop, in image pixels
+Decoder = Callable[[dict, "HeadSpec", Crops], list[Person]]
+
+
+def simcc_people(out: dict, head: HeadSpec, crop: Crops) -> list[Person]:
+    return _crop_people(*decode_simcc(out["simcc_x"], out["simcc_y"], head.simcc_split), crop)
+
+
+def regression_people(out: dict, head: HeadSpec, crop: Crops) -> list[Person]:
+    return _crop_people(*decode_regression(out["keypoints"], *crop.input_size), crop)
+
+
+def heatmap_people(out: dict, head: HeadSpec, crop: Crops) -> list[Person]:
+    return _crop_people(*decode_heatmap(out["heatmaps"], head.channel_order), crop)
+
+
+def blazepose_people(out: dict, head: HeadSpec, crop: Crops) -> list[Person]:
+    return [landmarks_person(decode_landmarks(out["landmarks"][i], out["pose_flag"][i],
+                                              out["heatmap"][i], out["world"][i], rect,
+                                              crop.input_size[0]), box, score)
+            for i, (rect, box, score) in enumerate(zip(crop.rects, crop.boxes, crop.scores))]
+
+
+#: EfficientPose's channels: head_top, upper_neck, r_shoulder, r_elbow, r_wrist, thorax,
+#: l_shoulder, l_elbow, l_wrist, pelvis, r_hip, r_knee, r_ankle, l_hip, l_knee, l_ankle.
+_EFFICIENTPOSE_TO_MPII = (12, 11, 10, 13, 14, 15, 9, 5, 1, 0, 4, 3, 2, 6, 7, 8)
+
+HEADS: dict[str, HeadSpec] = {h.id: h for h in (
+    *(HeadSpec(f"rtmpose-{s}", f"rtmpose-{s}", simcc_people, "coco17") for s in "tsml"),
+    HeadSpec("movenet-lightning", "movenet-lightning", regression_people, "coco17",
+             outside_box="pad"),
+    HeadSpec("movenet-thunder", "movenet-thunder", regression_people, "coco17",
+             outside_box="pad"),
+    *(HeadSpec(f"blazepose-{v}", f"blazepose-landmark-{v}-batch", blazepose_people,
+               "blazepose33", border="replicate") for v in ("lite", "full", "heavy")),
+    HeadSpec("efficientpose-ii-lite", "efficientpose-ii-lite", heatmap_people, "mpii16",
+             channel_order=_EFFICIENTPOSE_TO_MPII, outside_box="pad"),
+)}
+
+
+def get_head(head_id: str) -> HeadSpec:
+    try:
+        return HEADS[head_id]
+    except KeyError:
+        raise ValueError(f"unknown pose head {head_id!r}; choose from {sorted(HEADS)}") from None
+
+
 class PoseHead:
     """Crops every box of a frame, runs the pose model, decodes to image pixels."""
 
-    def __init__(self, head_id: str, runtime: RuntimeOptions | None = None, model=None):
+    def __init__(self, head_id: str, runtime: RuntimeOptions | None = None, model=None,
+                 pool: ModelPool | None = None):
         self.spec = get_head(head_id)
-        self.model = model if model is not None else open_model(self.spec.model, runtime)
+        self.model = model if model is not None else open_model(self.spec.model, runtime, pool)
         self.topology = get_topology(self.spec.topology)
         w, h = self.model.spec.input_size
         self.aspect = w / h
@@ -144,9 +189,9 @@ class PoseHead:
             pad_outside_boxes(crops, rects, boxes, self.spec.padding, self.model.spec.pad_value)
         return to_input(crops, self.model.spec), rects
 
-    def infer(self, x: np.ndarray, batched: bool | None = None) -> tuple[list[np.ndarray], float]:
-        """Outputs for the whole batch and the milliseconds inside ONNX Runtime: one call when
-        the model takes a batch (or `batched` says so), else one call per crop."""
+    def infer(self, x: np.ndarray, batched: bool | None = None) -> tuple[dict, float]:
+        """Outputs for the whole batch by role and the milliseconds inside ONNX Runtime: one
+        call when the model takes a batch (or `batched` says so), else one call per crop."""
         if self.batched if batched is None else batched:
             out = self.model.run(x)
             return out, self.model.last_ms
@@ -154,7 +199,7 @@ class PoseHead:
         for i in range(len(x)):
             parts.append(self.model.run(x[i:i + 1]))
             ms += self.model.last_ms
-        return [np.concatenate(o, axis=0) for o in zip(*parts)], ms
+        return {role: np.concatenate([p[role] for p in parts]) for role in parts[0]}, ms
 
     def __call__(self, bgr: np.ndarray, boxes: np.ndarray, scores: np.ndarray,
                  timer: StageTimer) -> list[Person]:
@@ -167,31 +212,7 @@ class PoseHead:
         with timer.stage("postprocess"):
             return self.decode(outputs, rects, boxes, scores)
 
-    def decode(self, outputs: list[np.ndarray], rects: list[RotatedRect], boxes: np.ndarray,
+    def decode(self, outputs: dict, rects: list[RotatedRect], boxes: np.ndarray,
                scores: np.ndarray) -> list[Person]:
-        spec, (in_w, in_h) = self.spec, self.model.spec.input_size
-        if spec.decoder == "blazepose":
-            return [self._blazepose_person(outputs, i, rect, box, score)
-                    for i, (rect, box, score) in enumerate(zip(rects, boxes, scores))]
-        if spec.decoder == "simcc":
-            xy, kp_scores = decode_simcc(outputs[0], outputs[1], spec.simcc_split)
-        elif spec.decoder == "regression":
-            xy, kp_scores = decode_regression(outputs[0], in_w, in_h)
-        elif spec.decoder == "heatmap":
-            xy, kp_scores = decode_heatmap(outputs[0], spec.channel_order)
-        else:
-            raise ValueError(f"unknown decoder {spec.decoder!r}")
-        return [Person(bbox=np.asarray(box[:4], np.float32), score=float(score),
-                       keypoints=crop_points_to_image(xy[i], rect, in_w, in_h),
-                       keypoint_scores=kp_scores[i],
-                       visibility=np.full(len(kp_scores[i]), np.nan, np.float32))
-                for i, (rect, box, score) in enumerate(zip(rects, boxes, scores))]
-
-    def _blazepose_person(self, outputs, i: int, rect: RotatedRect, box, score) -> Person:
-        raw, flag, _seg, heatmap, world = outputs
-        lm = decode_landmarks(raw[i], flag[i], heatmap[i], world[i], rect,
-                              self.model.spec.input_size[0])
-        return Person(bbox=np.asarray(box[:4], np.float32), score=float(score) * lm.pose_score,
-                      keypoints=lm.keypoints.astype(np.float32), keypoint_scores=lm.visibility,
-                      visibility=lm.visibility, presence=lm.presence, world_keypoints=lm.world,
-                      keypoint_z=lm.z)
+        crops = Crops(rects, boxes, scores, self.model.spec.input_size)
+        return self.spec.decoder(outputs, self.spec, crops)

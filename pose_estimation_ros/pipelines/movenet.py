@@ -8,14 +8,14 @@ image when the torso is not seen. MultiPose: the whole image at once, up to 6 pe
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..core.results import FrameResult, Person, bbox_of_keypoints
 from ..core.timing import StageTimer
 from ..core.topology import COCO17
-from ..models.runtime import RuntimeOptions, open_model
+from ..models.runtime import ModelPool, RuntimeOptions, open_model
 from ..vision.crops import (
     RotatedRect,
     crop_batch,
@@ -24,8 +24,9 @@ from ..vision.crops import (
     to_input,
     whole_image_rect,
 )
-from ..vision.imaging import to_bgr8
-from .heads import decode_regression
+from ..vision.imaging import check_bgr8
+from .base import DEFAULT_POSE, MIN_PERSON_SCORE, Pipeline, head_on_boxes
+from .heads import PoseHead, decode_regression
 
 _SHOULDERS, _HIPS = (5, 6), (11, 12)
 
@@ -37,9 +38,9 @@ def _check_unit(name: str, value: float) -> None:
 
 @dataclass(frozen=True)
 class MoveNetConfig:
-    model: str = "movenet-thunder"  # or movenet-lightning
+    model: str = DEFAULT_POSE  # movenet-thunder or movenet-lightning
     #: a person is reported when the mean keypoint score reaches this
-    min_person_score: float = 0.2
+    min_person_score: float = MIN_PERSON_SCORE
     #: keypoints above this score steer the next crop (the tutorial's 0.2)
     crop_keypoint_score: float = 0.2
     static_image_mode: bool = False
@@ -71,22 +72,36 @@ def next_crop(keypoints: np.ndarray, scores: np.ndarray, width: int, height: int
     return RotatedRect(float(cx), float(cy), 2 * half, 2 * half, 0.0)
 
 
-class MoveNetSinglePose:
+class MoveNetSinglePose(Pipeline):
     topology = COCO17
+    runs_on_boxes = True
 
-    def __init__(self, config: MoveNetConfig | None = None):
+    def __init__(self, config: MoveNetConfig | None = None, pool: ModelPool | None = None):
         self.config = config or MoveNetConfig()
-        self.model = open_model(self.config.model, self.config.runtime)
+        self.model = open_model(self.config.model, self.config.runtime, pool)
         self.models = [self.model]
+        self._box_head: PoseHead | None = None
         self.reset()
 
     def reset(self) -> None:
         self._next: RotatedRect | None = None
         self.whole_image_runs = 0
+        self.detector_runs = 0
+
+    def apply(self, options) -> None:
+        self.config = replace(self.config, min_person_score=float(options.min_person_score))
+
+    def process_boxes(self, image: np.ndarray, boxes: np.ndarray,
+                      scores: np.ndarray | None = None, stamp: float = 0.0,
+                      timer: StageTimer | None = None) -> FrameResult:
+        """The model as a top-down head on given boxes, e.g. `eval --gt-boxes`."""
+        if self._box_head is None:
+            self._box_head = PoseHead(self.config.model, model=self.model)
+        return head_on_boxes(self._box_head, image, boxes, scores, stamp, timer)
 
     def process(self, image: np.ndarray, stamp: float = 0.0) -> FrameResult:
         timer = StageTimer()
-        bgr = to_bgr8(image)
+        bgr = check_bgr8(image)
         h, w = bgr.shape[:2]
         rect = None if self.config.static_image_mode else self._next
         if rect is None:
@@ -95,7 +110,7 @@ class MoveNetSinglePose:
         spec = self.model.spec
         with timer.stage("preprocess"):
             x = to_input(crop_batch(bgr, [rect], spec), spec)
-        out = self.model.run(x)[0]
+        out = self.model.run(x)["keypoints"]
         timer.add(f"model:{spec.id}", self.model.last_ms)
         result = FrameResult(stamp, (w, h), COCO17.name, timings=timer.ms)
         with timer.stage("postprocess"):
@@ -118,7 +133,7 @@ class MultiPoseConfig:
     #: the image is scaled so its long side is this (a multiple of 32), the short side padded
     #: up to a multiple of 32
     long_side: int = 256
-    min_person_score: float = 0.2
+    min_person_score: float = MIN_PERSON_SCORE
     runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
 
     def __post_init__(self):
@@ -127,16 +142,16 @@ class MultiPoseConfig:
         _check_unit("min_person_score", self.min_person_score)
 
 
-class MoveNetMultiPose:
+class MoveNetMultiPose(Pipeline):
     topology = COCO17
 
-    def __init__(self, config: MultiPoseConfig | None = None):
+    def __init__(self, config: MultiPoseConfig | None = None, pool: ModelPool | None = None):
         self.config = config or MultiPoseConfig()
-        self.model = open_model("movenet-multipose", self.config.runtime)
+        self.model = open_model("movenet-multipose", self.config.runtime, pool)
         self.models = [self.model]
 
-    def reset(self) -> None:
-        pass
+    def apply(self, options) -> None:
+        self.config = replace(self.config, min_person_score=float(options.min_person_score))
 
     def input_size(self, width: int, height: int) -> tuple[int, int]:
         s = self.config.long_side / max(width, height)
@@ -144,13 +159,13 @@ class MoveNetMultiPose:
 
     def process(self, image: np.ndarray, stamp: float = 0.0) -> FrameResult:
         timer = StageTimer()
-        bgr = to_bgr8(image)
+        bgr = check_bgr8(image)
         h, w = bgr.shape[:2]
         in_w, in_h = self.input_size(w, h)
         with timer.stage("preprocess"):
             canvas, scale, _ = letterbox(bgr, in_w, in_h, 0)
             x = to_input(canvas[None], self.model.spec)
-        out = self.model.run(x)[0][0]  # [6, 56]
+        out = self.model.run(x)["people"][0]  # [6, 56]
         timer.add(f"model:{self.model.spec.id}", self.model.last_ms)
         result = FrameResult(stamp, (w, h), COCO17.name, timings=timer.ms)
         with timer.stage("postprocess"):

@@ -1,53 +1,63 @@
 """Pipeline registry: a name on the command line (or a ROS parameter) → a configured pipeline.
 
-Every pipeline offers `process(bgr_image, stamp) -> FrameResult`, `reset()`, `models` (the
-runtime models it holds, for timing and provider reports) and, for evaluation on given
-person boxes, `process_boxes(bgr_image, boxes, stamp) -> FrameResult`.
+`PipelineOptions` is the one flat settings struct of every pipeline (as MMDeploy's
+PoseTracker params): each field's default comes from `pipelines.base`, and the CLI and the ROS
+parameters take theirs from here. Pipelines built with the same `ModelPool` share their
+loaded models (one set of sessions for several cameras); each keeps its own stream state.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
-import numpy as np
-
-from ..core.results import FrameResult
-from ..core.timing import StageTimer
-from ..models.runtime import RuntimeOptions
-from ..tracking.tracker import Tracker, TrackerConfig
-from ..vision.imaging import to_bgr8
-from .blazepose import BlazePoseConfig, BlazePosePipeline
+from ..models.runtime import ModelPool, RuntimeOptions
+from .base import (
+    DEFAULT_DETECTOR,
+    DEFAULT_PIPELINE,
+    DEFAULT_POSE,
+    DEFAULT_VARIANT,
+    DET_SCORE,
+    MAX_PEOPLE,
+    MIN_PERSON_SCORE,
+    MIN_TRACKING_CONFIDENCE,
+    Pipeline,
+)
+from .blazepose import VARIANTS, BlazePoseConfig, BlazePosePipeline
 from .detection import DETECTORS, DetectorConfig
-from .heads import HEADS, PoseHead
+from .heads import HEADS
 from .movenet import MoveNetConfig, MoveNetMultiPose, MoveNetSinglePose, MultiPoseConfig
 from .topdown import TopDownConfig, TopDownPipeline
 
 PIPELINES = ("blazepose", "topdown", "rtmpose", "movenet", "movenet-multipose")
-DEFAULT_PIPELINE = "blazepose"
 #: `--pipeline rtmpose` is the shorthand for this detector and head
 RTMPOSE_DEFAULT = ("rtmdet-nano", "rtmpose-s")
+__all__ = ["PIPELINES", "DEFAULT_PIPELINE", "PipelineOptions", "create_pipeline"]
 
 
 @dataclass(frozen=True)
 class PipelineOptions:
     pipeline: str = DEFAULT_PIPELINE
     #: BlazePose landmark variant: lite, full or heavy
-    variant: str = "full"
+    variant: str = DEFAULT_VARIANT
     static_image_mode: bool = False
     #: top-down: person detector and pose head ids (`pose` is also the model of the
     #: single-person MoveNet pipeline: movenet-thunder or movenet-lightning)
-    detector: str = "rtmdet-nano"
-    pose: str = "movenet-thunder"
-    #: top-down detector: minimum score, people kept per frame
-    det_score: float = 0.5
-    max_people: int = 6
+    detector: str = DEFAULT_DETECTOR
+    pose: str = DEFAULT_POSE
+    #: minimum person detector score (top-down; BlazePose's min_detection_confidence)
+    det_score: float = DET_SCORE
+    #: top-down: people kept per frame
+    max_people: int = MAX_PEOPLE
+    #: BlazePose: a pose flag below this drops the person and re-runs the detector
+    min_tracking_confidence: float = MIN_TRACKING_CONFIDENCE
     #: MoveNet (both modes): minimum person score
-    min_person_score: float = 0.2
+    min_person_score: float = MIN_PERSON_SCORE
     runtime: RuntimeOptions = RuntimeOptions()
 
     def __post_init__(self):
         if self.pipeline not in PIPELINES:
             raise ValueError(f"unknown pipeline {self.pipeline!r}; choose from {PIPELINES}")
+        if self.variant not in VARIANTS:
+            raise ValueError(f"unknown variant {self.variant!r}; choose from {VARIANTS}")
         if self.detector not in DETECTORS:
             raise ValueError(f"unknown detector {self.detector!r}; choose from {DETECTORS}")
         if self.pose not in HEADS:
@@ -58,90 +68,34 @@ class PipelineOptions:
         if self.pipeline == "blazepose":
             return ["blazepose-detector", f"blazepose-landmark-{self.variant}"]
         if self.pipeline in ("topdown", "rtmpose"):
-            det, pose = RTMPOSE_DEFAULT if self.pipeline == "rtmpose" else (self.detector,
-                                                                          self.pose)
+            det, pose = self.topdown_models()
             return [det, HEADS[pose].model]
         if self.pipeline == "movenet":
             return [self.pose]
         return ["movenet-multipose"]
 
+    def topdown_models(self) -> tuple[str, str]:
+        return RTMPOSE_DEFAULT if self.pipeline == "rtmpose" else (self.detector, self.pose)
 
-def create_pipeline(options: PipelineOptions):
+
+def create_pipeline(options: PipelineOptions, pool: ModelPool | None = None) -> Pipeline:
+    """The pipeline `options` describe; its models come from `pool` where given (shared
+    with the other pipelines of that pool), else are loaded for it alone."""
     o = options
     if o.pipeline == "blazepose":
         return BlazePosePipeline(BlazePoseConfig(
-            variant=o.variant, static_image_mode=o.static_image_mode, runtime=o.runtime))
+            variant=o.variant, static_image_mode=o.static_image_mode,
+            min_detection_confidence=o.det_score,
+            min_tracking_confidence=o.min_tracking_confidence, runtime=o.runtime), pool)
     if o.pipeline in ("topdown", "rtmpose"):
-        det, pose = RTMPOSE_DEFAULT if o.pipeline == "rtmpose" else (o.detector, o.pose)
+        det, pose = o.topdown_models()
         return TopDownPipeline(TopDownConfig(
             pose=pose, detector=DetectorConfig(model=det, score_threshold=o.det_score,
                                                max_people=o.max_people),
-            runtime=o.runtime))
+            runtime=o.runtime), pool)
     if o.pipeline == "movenet":
         return MoveNetSinglePose(MoveNetConfig(
             model=o.pose, min_person_score=o.min_person_score,
-            static_image_mode=o.static_image_mode, runtime=o.runtime))
+            static_image_mode=o.static_image_mode, runtime=o.runtime), pool)
     return MoveNetMultiPose(MultiPoseConfig(min_person_score=o.min_person_score,
-                                            runtime=o.runtime))
-
-
-def box_runner(pipeline):
-    """A callable (image, boxes) → FrameResult running the pose model on given boxes, e.g.
-    ground-truth boxes for `eval --gt-boxes`. Pipelines that crop one person reuse their
-    landmark model as a top-down head (square crop, 1.25 × the box's long side)."""
-    if isinstance(pipeline, TopDownPipeline):
-        return pipeline.process_boxes
-    if isinstance(pipeline, BlazePosePipeline):
-        head = PoseHead(f"blazepose-{pipeline.config.variant}", model=pipeline.landmarker)
-    elif isinstance(pipeline, MoveNetSinglePose):
-        head = PoseHead(pipeline.config.model, model=pipeline.model)
-    else:
-        raise ValueError(f"{type(pipeline).__name__} looks at the whole image and cannot run "
-                         "on given boxes (no --gt-boxes for it)")
-
-    def run(image: np.ndarray, boxes: np.ndarray, stamp: float = 0.0) -> FrameResult:
-        bgr = to_bgr8(image)
-        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-        people = head(bgr, boxes, np.ones(len(boxes), np.float32), StageTimer())
-        return FrameResult(stamp, (bgr.shape[1], bgr.shape[0]), head.topology.name, people)
-    return run
-
-
-class TrackedPipeline:
-    """A pipeline followed by the tracker, for video: same `process(image, stamp)` interface.
-
-    Pipelines that accept boxes (`process_tracked`, the top-down pipeline) run the detector
-    only when the tracker says so and otherwise crop where the tracked poses are heading.
-    """
-
-    def __init__(self, pipeline, config: TrackerConfig | None = None):
-        self.pipeline = pipeline
-        self.config = config or TrackerConfig()
-        self.topology = pipeline.topology
-        self.models = pipeline.models
-        self.tracker = Tracker(self.config, pipeline.topology)
-        self.frames = 0
-
-    @property
-    def detector_runs(self) -> int:
-        return getattr(self.pipeline, "detector_runs", 0)
-
-    def reset(self) -> None:
-        self.pipeline.reset()
-        self.tracker.reset()
-        self.frames = 0
-
-    def process(self, image: np.ndarray, stamp: float = 0.0) -> FrameResult:
-        if hasattr(self.pipeline, "process_tracked"):
-            boxes, scores = self.tracker.pose_boxes()
-            detect = self.tracker.detection_due(boxes)
-            result = self.pipeline.process_tracked(image, stamp, boxes, scores, detect,
-                                                   self.config.det_merge_iou)
-            self.tracker.note_frame(detect)
-        else:
-            result = self.pipeline.process(image, stamp)
-        self.frames += 1
-        start = time.perf_counter()
-        tracked = self.tracker.update(result, stamp)
-        tracked.timings["tracking"] = (time.perf_counter() - start) * 1000.0
-        return tracked
+                                            runtime=o.runtime), pool)

@@ -13,10 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.results import FrameResult, Person
+from ..core.results import CONFIDENT, FrameResult, Person, TrackState
 from ..core.topology import Topology
-
-TRACK_STATES = {"": 0, "tentative": 1, "confirmed": 2, "predicted": 3}
 
 
 @dataclass
@@ -66,7 +64,7 @@ def to_pose_array(types: MessageTypes, result: FrameResult, header, topology: To
         x1, y1, x2, y2 = (float(v) for v in person.bbox)
         centre, valid = _point(types, person.position)
         people.append(types.PersonPose(
-            track_id=int(person.track_id), track_state=TRACK_STATES.get(person.track_state, 0),
+            track_id=int(person.track_id), track_state=TrackState(person.track_state).msg_value,
             score=float(person.score), x_min=x1, y_min=y1, x_max=x2, y_max=y2,
             keypoints=_keypoints(types, person, person.positions), position=centre,
             position_valid=valid))
@@ -105,7 +103,8 @@ def unproject(points_px: np.ndarray, k: np.ndarray, depth: float | np.ndarray) -
 
 
 def marker_specs(result: FrameResult, topology: Topology, k: np.ndarray, depth: float,
-                 colour_of: Callable[[int], tuple], min_score: float = 0.3) -> list[MarkerSpec]:
+                 colour_of: Callable[[int], tuple],
+                 min_score: float = CONFIDENT) -> list[MarkerSpec]:
     """Per person a LINE_LIST skeleton and a SPHERE_LIST of joints, placed at the 3D positions
     from depth where valid, else on a plane `depth` metres in front of the camera."""
     specs = []

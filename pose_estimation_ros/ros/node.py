@@ -33,7 +33,8 @@ from visualization_msgs.msg import MarkerArray
 from pose_estimation_ros.msg import Keypoint, PersonPose, PersonPoseArray, Skeleton
 
 from ..models.runtime import hardware_id
-from ..pipelines.registry import TrackedPipeline, create_pipeline
+from ..pipelines.registry import create_pipeline
+from ..pipelines.video import VideoPipeline
 from ..vision.draw import draw_result
 from ..vision.imaging import ImageError
 from .convert import MessageTypes, to_pose_array, to_skeleton
@@ -123,7 +124,7 @@ class PoseEstimationNode(LifecycleNode):
             self.get_logger().fatal(f"cannot load the {self.values['pipeline']} pipeline: {exc}")
             return FAILURE
         with self.lock:
-            self.pipeline = (TrackedPipeline(pipeline, tracker_config(self.values))
+            self.pipeline = (VideoPipeline(pipeline, tracker_config(self.values))
                              if self.values["tracking"] else pipeline)
         self.pub_poses = self.create_lifecycle_publisher(PersonPoseArray, "poses", 10)
         self.pub_markers = self.create_lifecycle_publisher(MarkerArray, "markers", 10)

@@ -13,9 +13,11 @@ from ..following.depth import DepthConfig
 from ..following.targets import POLICIES as TARGET_POLICIES
 from ..following.targets import TargetConfig
 from ..models.runtime import PROVIDERS, RuntimeOptions
+from ..pipelines.blazepose import VARIANTS
 from ..pipelines.detection import DETECTORS
 from ..pipelines.heads import HEADS
 from ..pipelines.registry import PIPELINES, PipelineOptions
+from ..pipelines.video import VideoPipeline
 from ..tracking.tracker import TrackerConfig
 from .qos import MODES as QOS_MODES
 
@@ -59,18 +61,21 @@ _KIND_NAMES = {bool: "boolean", int: "integer", float: "float", str: "string"}
 
 _T = TrackerConfig()
 _D = DepthConfig()
+_O = PipelineOptions()  # the pipelines' defaults: one source for config classes, CLI and here
 PARAMS: tuple[Param, ...] = (
-    Param("pipeline", "blazepose", "pose pipeline", choices=PIPELINES, read_only=True),
-    Param("variant", "full", "BlazePose landmark model (pipeline blazepose)",
-          choices=("lite", "full", "heavy"), read_only=True),
-    Param("detector", "rtmdet-nano", "person detector (pipeline topdown)", choices=DETECTORS,
+    Param("pipeline", _O.pipeline, "pose pipeline", choices=PIPELINES, read_only=True),
+    Param("variant", _O.variant, "BlazePose landmark model (pipeline blazepose)",
+          choices=VARIANTS, read_only=True),
+    Param("detector", _O.detector, "person detector (pipeline topdown)", choices=DETECTORS,
           read_only=True),
-    Param("pose", "movenet-thunder", "pose head (topdown) or MoveNet model (movenet)",
+    Param("pose", _O.pose, "pose head (topdown) or MoveNet model (movenet)",
           choices=tuple(sorted(HEADS)), read_only=True),
-    Param("provider", "cpu", "onnxruntime execution provider; falls back to cpu with a warning",
-          choices=tuple(sorted(PROVIDERS)), read_only=True),
-    Param("threads", 0, "onnxruntime intra-op threads (0: one per physical core)", 0, 64,
-          read_only=True),
+    Param("provider", _O.runtime.provider, "onnxruntime execution provider; falls back to cpu "
+          "with a warning", choices=tuple(sorted(PROVIDERS)), read_only=True),
+    Param("threads", _O.runtime.threads, "onnxruntime intra-op threads (0: one per physical "
+          "core)", 0, 64, read_only=True),
+    Param("trt_cache_dir", _O.runtime.trt_cache_dir, "TensorRT engine cache, kept across "
+          "restarts (empty: tensorrt/ beside the model cache)", read_only=True),
     Param("use_compressed", False, "subscribe image/compressed instead of image",
           read_only=True),
     Param("qos_reliability", "auto", "image subscription reliability: auto matches the "
@@ -78,11 +83,14 @@ PARAMS: tuple[Param, ...] = (
           read_only=True),
     Param("autostart", True, "configure and activate at start; false waits for lifecycle "
           "transitions (launch file or lifecycle manager)", read_only=True),
-    Param("det_score", 0.5, "minimum person detector score (BlazePose and top-down)", 0.0, 1.0),
-    Param("min_tracking_confidence", 0.5, "BlazePose: pose flag below this re-runs the detector",
+    Param("det_score", _O.det_score, "minimum person detector score (BlazePose and top-down)",
           0.0, 1.0),
-    Param("min_person_score", 0.2, "MoveNet modes: minimum person score", 0.0, 1.0),
-    Param("max_people", 6, "top-down: people per frame, most confident first", 1, 50),
+    Param("min_tracking_confidence", _O.min_tracking_confidence, "BlazePose: pose flag below "
+          "this re-runs the detector", 0.0, 1.0),
+    Param("min_person_score", _O.min_person_score, "MoveNet modes: minimum person score",
+          0.0, 1.0),
+    Param("max_people", _O.max_people, "top-down: people per frame, most confident first",
+          1, 50),
     Param("tracking", True, "track ids, Kalman prediction and smoothing", read_only=True),
     Param("det_interval", _T.det_interval, "top-down with tracking: run the detector every N "
           "frames", 1, 100),
@@ -149,8 +157,10 @@ def pipeline_options(values: dict[str, Any]) -> PipelineOptions:
     return PipelineOptions(
         pipeline=v["pipeline"], variant=v["variant"], detector=v["detector"], pose=v["pose"],
         det_score=float(v["det_score"]), max_people=v["max_people"],
+        min_tracking_confidence=float(v["min_tracking_confidence"]),
         min_person_score=float(v["min_person_score"]),
-        runtime=RuntimeOptions(provider=v["provider"], threads=v["threads"]))
+        runtime=RuntimeOptions(provider=v["provider"], threads=v["threads"],
+                               trt_cache_dir=v["trt_cache_dir"]))
 
 
 def tracker_config(values: dict[str, Any]) -> TrackerConfig:
@@ -173,22 +183,13 @@ def target_config(values: dict[str, Any]) -> TargetConfig:
 
 
 def apply_runtime(pipeline, values: dict[str, Any]) -> None:
-    """Apply the changeable parameters to a running pipeline (models stay loaded)."""
-    inner = getattr(pipeline, "pipeline", pipeline)
-    tracker = getattr(pipeline, "tracker", None)
-    if tracker is not None:
-        tracker.config = tracker_config(values)
-        pipeline.config = tracker.config
-        for track in tracker.tracks:
-            track.filter.params = tracker.config.one_euro
-    det = float(values["det_score"])
-    if hasattr(inner, "set_detector_limits"):  # top-down
-        inner.set_detector_limits(det, values["max_people"])
-    if type(inner).__name__ == "BlazePosePipeline":
-        inner.config = replace(inner.config, min_detection_confidence=det,
-                               min_tracking_confidence=float(values["min_tracking_confidence"]))
-    if hasattr(inner.config, "min_person_score"):  # MoveNet modes
-        inner.config = replace(inner.config, min_person_score=float(values["min_person_score"]))
+    """Apply the changeable parameters to a running pipeline (models stay loaded): a
+    `VideoPipeline` takes the pipeline's and the tracker's settings, a bare pipeline its own."""
+    options = pipeline_options(values)
+    if isinstance(pipeline, VideoPipeline):
+        pipeline.apply(options, tracker_config(values))
+    else:
+        pipeline.apply(options)
 
 
 def _yaml_value(v: Any) -> str:
@@ -231,7 +232,7 @@ def readme_table() -> str:
 if __name__ == "__main__":  # regenerate config/*.yaml; print the README table
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1] / "config"
+    root = Path(__file__).resolve().parents[2] / "config"
     for name, overrides in CONFIGS.items():
         (root / f"{name}.yaml").write_text(config_yaml(name, overrides))
     sys.stdout.write(readme_table())

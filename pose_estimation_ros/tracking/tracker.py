@@ -1,36 +1,57 @@
-"""Tracking layer for video: track ids, Kalman prediction, One-Euro smoothing, skip-frame boxes.
+"""Tracking layer for video: track ids, Kalman prediction, One-Euro smoothing, and the boxes.
 
-Stages, in order, for each frame (all settings in `TrackerConfig`):
-1. predict every track one frame ahead (constant-velocity Kalman over box and keypoints);
-2. pose NMS on the frame's people (OKS with the topology's sigmas, IoU where it has none);
-3. associate visible tracks by keypoint distance (gated by the mean squared Mahalanobis
-   distance over the confident keypoints at the χ² 95% quantile for 2 degrees of freedom,
-   ranked by the mean distance in person sizes), then the missing tracks by box IoU, each stage
-   solved with `scipy.optimize.linear_sum_assignment`;
-4. update matched tracks, start tentative tracks for the rest, age unmatched tracks (a missing
-   confirmed track is predicted for up to `max_missing` frames, then lost);
-5. smooth the keypoints of each track with its own One-Euro filter (restarted on track birth,
-   on a time jump and when time runs backwards).
-For the top-down pipeline the tracker also supplies the boxes of frames where the detector
-does not run (`pose_boxes`) and says when it must run (`detection_due`).
+For pipelines that run on boxes (top-down) a frame is two calls, as in MMDeploy's PoseTracker:
+1. `plan(detect)`: the tracker chooses this frame's boxes, each with the track it belongs to
+   (a visible track's box from its keypoints moved one frame ahead), and whether the detector
+   runs (`Detect.AUTO`: when due, see `plan`; `NEVER`, `FORCE` as MMDeploy's use_detect 0 / 1).
+   On a detection frame `with_detections` gives each track the detection that overlaps it most
+   (a missing track competes with its Kalman prediction), so the crop is the detector's box and
+   the id travels with it; detections no track claims are new people. This is what keeps an
+   identity through a short occlusion: the person's detection comes back with their id.
+2. `update(result, stamp, plan)`: the poses come back in the plan's order. A pose cropped from a
+   track's box belongs to that track unless the Kalman gate rejects it; the others are
+   associated as below. Pipelines that find people themselves call `update(result, stamp)`.
+
+Per frame (all settings in `TrackerConfig`): predict every track one frame ahead (constant
+velocity Kalman over box and keypoints); pose NMS (OKS with the topology's sigmas, IoU where it
+has none); the poses that carry a track id go to that track; the rest are associated with the
+visible tracks by keypoint distance (gated by the mean squared Mahalanobis distance over the
+confident keypoints at the χ² 95% quantile for 2 degrees of freedom, ranked by the mean distance
+in person sizes), then with the missing tracks by box IoU, each step solved with
+`scipy.optimize.linear_sum_assignment`; matched tracks are updated, unmatched poses start
+tentative tracks, unmatched tracks age (a missing confirmed track is predicted for up to
+`max_missing` frames, then lost); each track's keypoints are smoothed by its own One-Euro filter.
 """
 from __future__ import annotations
 
 import copy
 import math
+from collections import Counter
 from dataclasses import dataclass, field, replace
+from enum import IntEnum
 
 import numpy as np
 
-from ..core.results import FrameResult, Person, bbox_of_keypoints
+from ..core.results import CONFIDENT, FrameResult, Person, TrackState, bbox_of_keypoints
 from ..core.topology import Topology
-from ..vision.nms import iou_matrix, suppress_duplicate_people
+from ..vision.nms import iou_matrix, pose_nms_indices
 from .kalman import KalmanParams, PoseKalman
 from .smoothing import OneEuroFilter, OneEuroParams
 
 CHI2_95_2DOF = 5.991
-STATES = ("tentative", "confirmed", "predicted", "lost")
 _INF = 1e9
+
+
+class Detect(IntEnum):
+    """Detector control for one frame (MMDeploy PoseTracker's `use_detect`)."""
+
+    AUTO = -1  # when the tracker says it is due
+    NEVER = 0
+    FORCE = 1
+
+
+#: why the detector ran on a frame (counted in `Tracker.detect_reasons`, printed by `bench`)
+REASONS = ("forced", "nobody tracked", "interval", "track missing", "unsure pose")
 
 
 @dataclass(frozen=True)
@@ -40,12 +61,13 @@ class TrackerConfig:
     #: pose-derived boxes: keypoints at or above this score, at least half of them, box × scale
     pose_box_min_score: float = 0.5
     pose_box_scale: float = 1.25
-    #: detections overlapping a pose-derived box by more than this IoU are dropped
-    det_merge_iou: float = 0.7
+    #: a detection overlapping a track's box (a missing track's: its Kalman prediction) by at
+    #: least this IoU is that track's: the crop is the detector's box, the id the track's
+    det_match_iou: float = 0.3
     #: OKS pose NMS threshold (IoU for topologies without OKS sigmas)
     pose_nms_threshold: float = 0.5
     #: keypoints at or above this score are matched, filtered and fed to the Kalman filter
-    keypoint_min_score: float = 0.3
+    keypoint_min_score: float = CONFIDENT
     match_gate: float = CHI2_95_2DOF
     missing_iou: float = 0.4
     max_missing: int = 10
@@ -62,12 +84,31 @@ class TrackerConfig:
         for name in ("det_interval", "max_missing", "confirm_hits"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, not {getattr(self, name)}")
-        for name in ("pose_box_min_score", "det_merge_iou", "pose_nms_threshold",
+        for name in ("pose_box_min_score", "det_match_iou", "pose_nms_threshold",
                      "keypoint_min_score", "missing_iou"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], not {getattr(self, name)}")
         if self.pose_box_scale < 1.0 or self.match_gate <= 0:
             raise ValueError("pose_box_scale must be >= 1 and match_gate > 0")
+
+
+@dataclass
+class BoxPlan:
+    """One frame's crop boxes in priority order: [M,4] x1 y1 x2 y2, [M] scores, [M] the track
+    each belongs to (-1: a new detection) and where it came from ("pose": the track's
+    keypoints, "detection"); `predicted` holds the missing tracks' Kalman boxes and ids, which
+    only a detection can turn into a crop."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    track_ids: np.ndarray
+    sources: tuple[str, ...]
+    detect: bool = False
+    reason: str = ""
+    predicted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.boxes)
 
 
 @dataclass
@@ -77,7 +118,7 @@ class Track:
     filter: OneEuroFilter
     person: Person
     scale: float
-    state: str = "tentative"
+    state: TrackState = TrackState.TENTATIVE
     hits: int = 1
     missed: int = 0
 
@@ -108,53 +149,123 @@ class Tracker:
     def reset(self) -> None:
         self.tracks: list[Track] = []
         self._next_id = 0
-        self.confirmed_ids: set[int] = set()
+        #: tracks confirmed since the reset (a count: a long-running node keeps no id set)
+        self.confirmed_total = 0
         self.lost_ids: list[int] = []  # lost during the last update
         #: the unsmoothed keypoints of each track seen in the last update
         self.raw_keypoints: dict[int, np.ndarray] = {}
+        self.detect_reasons: Counter = Counter()
         self._countdown = 0
-        self._force = True
+        self._missing_since_detection = False
 
-    # ---- skip-frame detection -------------------------------------------------------------
-    def detection_due(self, pose_boxes: np.ndarray | None = None) -> bool:
-        """Whether the detector must run on the next frame (`pose_boxes`: this frame's
-        `pose_boxes()[0]` where the caller has them already). It must also when a visible
-        track has no pose box (too few confident keypoints): else nothing would look for that
-        person, and a tentative track would die on the miss."""
-        if pose_boxes is None:
-            pose_boxes = self.pose_boxes()[0]
-        visible = sum(t.missed == 0 for t in self.tracks)
-        return (self._force or self._countdown <= 0 or len(pose_boxes) == 0
-                or len(pose_boxes) < visible)
+    def set_config(self, config: TrackerConfig) -> None:
+        """New settings while running: the tracks and their filters stay, with the new
+        One-Euro parameters."""
+        self.config = config
+        for track in self.tracks:
+            track.filter.params = config.one_euro
 
-    def note_frame(self, detector_ran: bool) -> None:
-        self._countdown = self.config.det_interval - 1 if detector_ran else self._countdown - 1
-        self._force = False
+    @property
+    def pose_box_need(self) -> int:
+        """Confident keypoints a pose needs to give its track the next frame's box."""
+        return math.ceil(self.topology.num_keypoints / 2)
 
-    def pose_boxes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Boxes for the next frame from the visible tracks' keypoints, moved one frame ahead
-        by their velocity; [M,4] and the tracks' last scores."""
-        cfg, need = self.config, math.ceil(self.topology.num_keypoints / 2)
-        boxes, scores = [], []
+    # ---- step 1: the boxes --------------------------------------------------------------------
+    def plan(self, detect: Detect = Detect.AUTO, limit: int | None = None) -> BoxPlan:
+        """This frame's boxes from the tracks, and whether the detector runs. With AUTO it
+        runs when nobody is tracked, every `det_interval` frames, when a track went missing
+        since the last detection (someone occluded or leaving: look for them) and when a
+        visible track's pose was unsure (too few confident keypoints for a box)."""
+        cfg, need = self.config, self.pose_box_need
+        boxes, scores, ids, unsure = [], [], [], False
+        predicted = ([], [], [])
         for t in self.tracks:
+            if t.missed:
+                for part, v in zip(predicted, (_box_of_state(t.kalman.x + t.kalman.v),
+                                               t.person.score, t.id)):
+                    part.append(v)
+                continue
             good = t.person.keypoint_scores >= cfg.pose_box_min_score
-            if t.missed or good.sum() < need:
+            if good.sum() < need:
+                unsure = True
                 continue
             ahead = (t.kalman.x[4:] + t.kalman.v[4:]).reshape(-1, 2)
             boxes.append(bbox_of_keypoints(ahead, good.astype(np.float32), 0.5,
                                            cfg.pose_box_scale))
             scores.append(t.person.score)
-        return (np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(scores, np.float32))
+            ids.append(t.id)
+        if detect is Detect.FORCE:
+            reason = "forced"
+        elif detect is Detect.NEVER:
+            reason = ""
+        elif not self.tracks:
+            reason = "nobody tracked"
+        elif self._countdown <= 0:
+            reason = "interval"
+        elif self._missing_since_detection:
+            reason = "track missing"
+        else:
+            reason = "unsure pose" if unsure or not boxes else ""
+        if reason:
+            self.detect_reasons[reason] += 1
+            self._countdown = cfg.det_interval - 1
+            self._missing_since_detection = False
+        else:
+            self._countdown -= 1
+        plan = BoxPlan(np.asarray(boxes, np.float32).reshape(-1, 4),
+                       np.asarray(scores, np.float32), np.asarray(ids, int),
+                       ("pose",) * len(boxes), bool(reason), reason,
+                       (np.asarray(predicted[0], np.float32).reshape(-1, 4),
+                        np.asarray(predicted[1], np.float32), np.asarray(predicted[2], int)))
+        return _take(plan, limit)
 
-    # ---- per frame --------------------------------------------------------------------------
-    def update(self, result: FrameResult, stamp: float) -> FrameResult:
+    def with_detections(self, plan: BoxPlan, boxes: np.ndarray, scores: np.ndarray,
+                        limit: int | None = None) -> BoxPlan:
+        """The plan with this frame's detections: each track (visible, or missing with its
+        Kalman box) takes the detection that overlaps it most (IoU ≥ det_match_iou,
+        one-to-one), which then gives the crop; visible tracks no detection claims keep their
+        own box; unclaimed detections follow as new people."""
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        scores = np.asarray(scores, np.float32).reshape(-1)
+        pred_b, pred_s, pred_ids = plan.predicted if plan.predicted is not None else (
+            np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, int))
+        n = len(plan)
+        own_b = np.concatenate([plan.boxes, pred_b])
+        out_b, out_s = own_b.copy(), np.concatenate([plan.scores, pred_s])
+        ids = np.concatenate([plan.track_ids, pred_ids])
+        sources = list(plan.sources) + ["predicted"] * len(pred_b)
+        claimed = np.zeros(len(boxes), bool)
+        if len(own_b) and len(boxes):
+            for ti, di in self._solve(1.0 - iou_matrix(own_b, boxes), list(range(len(own_b))),
+                                      list(range(len(boxes))), 1.0 - self.config.det_match_iou):
+                out_b[ti], out_s[ti], sources[ti] = boxes[di], scores[di], "detection"
+                claimed[di] = True
+        keep = [i for i in range(len(own_b)) if i < n or sources[i] == "detection"]
+        new = ~claimed
+        merged = BoxPlan(np.concatenate([out_b[keep], boxes[new]]),
+                         np.concatenate([out_s[keep], scores[new]]),
+                         np.concatenate([ids[keep], np.full(int(new.sum()), -1, int)]),
+                         tuple(sources[i] for i in keep) + ("detection",) * int(new.sum()),
+                         plan.detect, plan.reason)
+        return _take(merged, limit)
+
+    # ---- step 2: the track step -----------------------------------------------------------------
+    def update(self, result: FrameResult, stamp: float, plan: BoxPlan | None = None) -> FrameResult:
+        """Tracks updated with one frame's people; with a `plan`, people[i] is the pose cropped
+        from plan.boxes[i]."""
         cfg = self.config
         for t in self.tracks:
             t.kalman.predict(t.scale)
-        people = suppress_duplicate_people(result.people, self.topology.sigmas,
-                                           cfg.pose_nms_threshold)
+        people = list(result.people)
+        owners = [-1] * len(people)
+        if plan is not None:
+            if len(plan) != len(people):
+                raise ValueError(f"{len(people)} poses for a plan of {len(plan)} boxes")
+            owners = [int(i) for i in plan.track_ids]
+        kept = self._pose_nms(people)
+        people, owners = [people[i] for i in kept], [owners[i] for i in kept]
         measurements = [_measurement(p, cfg.keypoint_min_score) for p in people]
-        pairs, free = self._associate(people, measurements)
+        pairs, free = self._associate(people, measurements, owners)
         self.lost_ids = []
         self.raw_keypoints = {}
         matched_tracks = set()
@@ -166,8 +277,11 @@ class Tracker:
             track.kalman.update(*measurements[pi], track.scale)
             track.hits += 1
             track.missed = 0
-            if track.state != "confirmed" and track.hits >= cfg.confirm_hits:
-                track.state = "confirmed"
+            if track.state is TrackState.PREDICTED:  # back: it was confirmed before
+                track.state = TrackState.CONFIRMED
+            elif track.state is TrackState.TENTATIVE and track.hits >= cfg.confirm_hits:
+                track.state = TrackState.CONFIRMED
+                self.confirmed_total += 1
             out.append(self._emit(track, person, stamp))
         survivors = []
         for ti, track in enumerate(self.tracks):
@@ -175,12 +289,12 @@ class Tracker:
                 survivors.append(track)
                 continue
             track.missed += 1
-            self._force = True  # a missing person: look with the detector next frame
-            if track.state == "tentative" or track.missed > cfg.max_missing:
-                track.state = "lost"
+            self._missing_since_detection = True
+            if track.state is TrackState.TENTATIVE or track.missed > cfg.max_missing:
+                track.state = TrackState.LOST
                 self.lost_ids.append(track.id)
                 continue
-            track.state = "predicted"
+            track.state = TrackState.PREDICTED
             survivors.append(track)
             if cfg.include_predicted:
                 out.append(self._predicted_person(track))
@@ -188,15 +302,24 @@ class Tracker:
         for pi in free:
             track = self._start(people[pi], measurements[pi])
             out.append(self._emit(track, people[pi], stamp))
-        self.confirmed_ids.update(t.id for t in self.tracks if t.state == "confirmed")
         return FrameResult(result.stamp, result.image_size, result.topology, out, result.timings)
 
-    def _associate(self, people, measurements) -> tuple[list[tuple[int, int]], list[int]]:
+    def _pose_nms(self, people: list[Person]) -> list[int]:
+        return pose_nms_indices(people, self.topology.sigmas, self.config.pose_nms_threshold)
+
+    def _associate(self, people, measurements, owners) -> tuple[list[tuple[int, int]], list[int]]:
         cfg = self.config
-        free = list(range(len(people)))
-        visible = [i for i, t in enumerate(self.tracks) if t.missed == 0]
-        missing = [i for i, t in enumerate(self.tracks) if t.missed > 0]
+        index = {t.id: i for i, t in enumerate(self.tracks)}
         pairs: list[tuple[int, int]] = []
+        claimed = [(index[o], pi) for pi, o in enumerate(owners) if o in index]
+        if claimed:  # a pose cropped from a track's box is that track's, if the gate agrees
+            maha, _ = self._keypoint_costs([self.tracks[ti] for ti, _ in claimed],
+                                           [measurements[pi] for _, pi in claimed])
+            pairs = [pair for k, pair in enumerate(claimed) if maha[k, k] <= cfg.match_gate]
+        taken_t, taken_p = {ti for ti, _ in pairs}, {pi for _, pi in pairs}
+        free = [p for p in range(len(people)) if p not in taken_p]
+        visible = [i for i, t in enumerate(self.tracks) if t.missed == 0 and i not in taken_t]
+        missing = [i for i, t in enumerate(self.tracks) if t.missed > 0 and i not in taken_t]
         if visible and free:
             maha, dist = self._keypoint_costs([self.tracks[ti] for ti in visible],
                                               [measurements[pi] for pi in free])
@@ -248,7 +371,8 @@ class Tracker:
                       OneEuroFilter(self.config.one_euro), person, _scale(person.bbox))
         self._next_id += 1
         if self.config.confirm_hits <= 1:
-            track.state = "confirmed"
+            track.state = TrackState.CONFIRMED
+            self.confirmed_total += 1
         self.tracks.append(track)
         return track
 
@@ -266,4 +390,11 @@ class Tracker:
         kps = track.kalman.x[4:].reshape(-1, 2).astype(np.float32)
         return replace(track.person, bbox=_box_of_state(track.kalman.x), keypoints=kps,
                        keypoint_scores=np.zeros(len(kps), np.float32), track_id=track.id,
-                       track_state="predicted")
+                       track_state=TrackState.PREDICTED)
+
+
+def _take(plan: BoxPlan, limit: int | None) -> BoxPlan:
+    if limit is None or len(plan) <= limit:
+        return plan
+    return replace(plan, boxes=plan.boxes[:limit], scores=plan.scores[:limit],
+                   track_ids=plan.track_ids[:limit], sources=plan.sources[:limit])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..core.results import FrameResult
+from ..core.results import CONFIDENT, FrameResult
 from ..core.topology import get_topology
 
 _PALETTE = [(0, 200, 255), (255, 120, 0), (80, 220, 80), (220, 60, 220), (60, 60, 255),
@@ -16,7 +16,7 @@ def colour_for(track_id: int) -> tuple[int, int, int]:
     return _PALETTE[max(track_id, 0) % len(_PALETTE)]
 
 
-def draw_result(image: np.ndarray, result: FrameResult, min_score: float = 0.3) -> np.ndarray:
+def draw_result(image: np.ndarray, result: FrameResult, min_score: float = CONFIDENT) -> np.ndarray:
     """Copy of `image` with every person's skeleton, joints and box; low-score joints hidden."""
     out = image.copy()
     topology = get_topology(result.topology)

@@ -36,6 +36,19 @@ def to_bgr8(image: np.ndarray) -> np.ndarray:
     raise ImageError(f"unsupported image shape {image.shape}; expected H×W, H×W×3 or H×W×4")
 
 
+def check_bgr8(image) -> np.ndarray:
+    """The pipelines' input contract, checked without converting: a non-empty H×W×3 uint8
+    array. Every input source (files, videos, ROS messages, bags) converts with `to_bgr8`;
+    a caller passing anything else gets this error, not a failure deep inside a warp."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 \
+            or image.shape[2] != 3 or image.size == 0:
+        shape = getattr(image, "shape", None)
+        kind = getattr(image, "dtype", type(image).__name__)
+        raise ImageError(f"the pipelines take BGR uint8 H×W×3 images, not {kind} {shape}; "
+                         "convert with vision.imaging.to_bgr8")
+    return image
+
+
 def read_image(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():

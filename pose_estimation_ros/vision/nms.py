@@ -98,13 +98,18 @@ def pose_nms(keypoints: np.ndarray, keypoint_scores: np.ndarray, scores: np.ndar
     return np.asarray(keep, int)
 
 
-def suppress_duplicate_people(people: list, sigmas, threshold: float) -> list:
+def pose_nms_indices(people: list, sigmas, threshold: float) -> list[int]:
     """Pose NMS over one frame's `Person`s (`pose_nms`), ranked by person score × mean
-    keypoint score; a threshold of 1 or more keeps everyone."""
+    keypoint score: the indices kept, best first; a threshold of 1 or more keeps everyone."""
     if len(people) < 2 or threshold >= 1.0:
-        return list(people)
+        return list(range(len(people)))
     keep = pose_nms(np.stack([p.keypoints for p in people]),
                     np.stack([p.keypoint_scores for p in people]),
                     np.array([p.score * float(np.mean(p.keypoint_scores)) for p in people]),
                     np.stack([p.bbox for p in people]), sigmas, threshold)
-    return [people[i] for i in keep]
+    return [int(i) for i in keep]
+
+
+def suppress_duplicate_people(people: list, sigmas, threshold: float) -> list:
+    """The people `pose_nms_indices` keeps, best first."""
+    return [people[i] for i in pose_nms_indices(people, sigmas, threshold)]

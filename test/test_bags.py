@@ -99,11 +99,11 @@ def _tracked_reference(images, stamps):
     """What `run` computes on the same frames: the same pipeline and tracker, same clock."""
     from pose_estimation_ros.pipelines.registry import (
         PipelineOptions,
-        TrackedPipeline,
         create_pipeline,
     )
+    from pose_estimation_ros.pipelines.video import VideoPipeline
 
-    pipeline = TrackedPipeline(create_pipeline(PipelineOptions()))
+    pipeline = VideoPipeline(create_pipeline(PipelineOptions()))
     return [pipeline.process(im, s / 1e9) for im, s in zip(images, stamps)]
 
 
@@ -262,18 +262,18 @@ def test_bad_frames_and_stamps_are_counted_in_the_sidecar(tmp_path):
 
 
 def test_an_interrupted_run_leaves_nothing_that_looks_complete(tmp_path, images, monkeypatch):
-    from pose_estimation_ros.pipelines import registry as pipelines
+    from pose_estimation_ros.pipelines.video import VideoPipeline
 
     make_bag(tmp_path / "in", images[:8])
     calls = {"n": 0}
-    real = pipelines.TrackedPipeline.process
+    real = VideoPipeline.process
 
     def dies(self, image, stamp=0.0):
         calls["n"] += 1
         if calls["n"] == 5:
             raise KeyboardInterrupt
         return real(self, image, stamp)
-    monkeypatch.setattr(pipelines.TrackedPipeline, "process", dies)
+    monkeypatch.setattr(VideoPipeline, "process", dies)
     with pytest.raises(KeyboardInterrupt):
         main(["bag", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--no-progress"])
     assert not (tmp_path / "out" / "in.poses").exists()

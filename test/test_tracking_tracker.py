@@ -6,7 +6,7 @@ import pytest
 from pose_estimation_ros.core.results import FrameResult, Person, bbox_of_keypoints
 from pose_estimation_ros.core.topology import COCO17
 from pose_estimation_ros.tracking.smoothing import OneEuroFilter
-from pose_estimation_ros.tracking.tracker import Tracker, TrackerConfig
+from pose_estimation_ros.tracking.tracker import Detect, Tracker, TrackerConfig
 
 # A standing COCO-17 figure, unit height, feet at y = 0.5, centred on x = 0.
 FIGURE = np.array([
@@ -54,7 +54,7 @@ def test_two_people_crossing_keep_their_ids():
     ids = _ids_by_identity(outputs, refs)
     assert len(set(ids[:, 0])) == 1 and len(set(ids[:, 1])) == 1, ids
     assert ids[0, 0] != ids[0, 1]
-    assert tracker.confirmed_ids == {ids[0, 0], ids[0, 1]}
+    assert tracker.confirmed_total == 2
 
 
 def test_person_hidden_for_five_frames_comes_back_with_the_same_id():
@@ -123,25 +123,31 @@ def test_invalid_tracker_settings_are_rejected():
 
 def test_detector_runs_every_interval_and_at_once_when_a_person_goes_missing():
     tracker = Tracker(TrackerConfig(det_interval=3, smoothing=False), COCO17)
-    due = []
+    due, reasons = [], []
     for i in range(12):
-        due.append(tracker.detection_due())
-        tracker.note_frame(due[-1])
+        plan = tracker.plan()
+        due.append(plan.detect)
+        reasons.append(plan.reason)
         people = [] if i == 7 else [person(300 + 5 * i, 400, 300)]
         tracker.update(frame(i / FPS, *people), i / FPS)
     # every 3rd frame; frame 8 is forced because the person went missing on frame 7
     assert due == [True, False, False, True, False, False, True, False, True, False, False,
                    True]
+    assert [r for r in reasons if r] == ["nobody tracked", "interval", "interval",
+                                         "track missing", "interval"]
+    assert tracker.detect_reasons == {"nobody tracked": 1, "interval": 3, "track missing": 1}
+    assert not tracker.plan(Detect.NEVER).detect and tracker.plan(Detect.FORCE).reason == "forced"
 
 
 def test_pose_boxes_follow_the_tracked_keypoints_one_frame_ahead():
     tracker = Tracker(TrackerConfig(smoothing=False), COCO17)
     for i in range(6):
         tracker.update(frame(i / FPS, person(300 + 10 * i, 400, 300)), i / FPS)
-    boxes, scores = tracker.pose_boxes()
+    plan = tracker.plan()
     expected = bbox_of_keypoints(person(360, 400, 300).keypoints, np.ones(17), scale=1.25)
-    assert boxes.shape == (1, 4) and scores[0] == pytest.approx(0.9)
-    np.testing.assert_allclose(boxes[0], expected, atol=3.0)
+    assert plan.boxes.shape == (1, 4) and plan.scores[0] == pytest.approx(0.9)
+    assert list(plan.track_ids) == [0] and plan.sources == ("pose",)
+    np.testing.assert_allclose(plan.boxes[0], expected, atol=3.0)
 
 
 def test_detector_runs_when_a_visible_person_has_too_few_sure_keypoints_for_a_pose_box():
@@ -150,12 +156,60 @@ def test_detector_runs_when_a_visible_person_has_too_few_sure_keypoints_for_a_po
     unsure.keypoint_scores = np.where(np.arange(17) < 6, 0.9, 0.3).astype(np.float32)
     due = []
     for i in range(6):
-        due.append(tracker.detection_due())
-        tracker.note_frame(due[-1])
+        due.append(tracker.plan().detect)
         tracker.update(frame(i / FPS, person(300, 400, 300), unsure), i / FPS)
     # one pose box for two visible people: the detector looks for the other every frame
-    assert len(tracker.pose_boxes()[0]) == 1
+    plan = tracker.plan()
+    assert len(plan) == 1 and plan.reason == "unsure pose"
     assert due == [True] * 6
     ids = {p.track_id for p in tracker.update(frame(6 / FPS, person(300, 400, 300), unsure),
                                               6 / FPS).people}
     assert ids == {0, 1}  # both keep their first ids
+
+
+def _crops(plan, truth: dict) -> FrameResult:
+    """What a pose head would return for a plan: the person whose box centre is nearest each
+    planned box (the 'model' sees whoever is in the crop)."""
+    people = []
+    for box in plan.boxes:
+        centre = (box[:2] + box[2:]) / 2
+        near = min(truth.values(), key=lambda p: np.abs((p.bbox[:2] + p.bbox[2:]) / 2
+                                                       - centre).sum())
+        people.append(Person(box.copy(), near.score, near.keypoints.copy(),
+                             near.keypoint_scores.copy()))
+    return FrameResult(0.0, (1280, 720), "coco17", people)
+
+
+def test_a_detection_of_a_missing_person_gets_their_id_back():
+    """The top-down loop (plan → detections → crops → update) with one person occluded for 3
+    frames while walking: the detection that reappears overlaps their Kalman prediction and
+    carries their id into the crop, so the pose comes back to the same track."""
+    tracker = Tracker(TrackerConfig(det_interval=1, smoothing=False), COCO17)
+    ids = []
+    for i in range(20):
+        truth = {"a": person(300 + 6 * i, 400, 300), "b": person(900, 400, 300)}
+        if 8 <= i < 11:
+            del truth["a"]
+        plan = tracker.plan()
+        assert plan.detect
+        plan = tracker.with_detections(plan, np.stack([p.bbox for p in truth.values()]),
+                                       np.full(len(truth), 0.9))
+        if i == 11:  # back: the detection took the missing track's id before any pose
+            assert sorted(plan.track_ids) == [0, 1] and "detection" in plan.sources
+        out = tracker.update(_crops(plan, truth), i / FPS, plan)
+        ids.append(sorted(p.track_id for p in out.people))
+    assert ids[:8] == [[0, 1]] * 8 and ids[8:11] == [[1]] * 3 and ids[11:] == [[0, 1]] * 9
+    assert tracker.confirmed_total == 2
+
+
+def test_a_pose_keeps_the_id_of_the_box_it_was_cropped_from():
+    tracker = Tracker(TrackerConfig(det_interval=100, smoothing=False), COCO17)
+    for i in range(4):
+        a, b = person(300, 400, 300), person(520, 400, 300)
+        plan = tracker.with_detections(tracker.plan(), np.stack([a.bbox, b.bbox]),
+                                       np.full(2, 0.9))
+        tracker.update(_crops(plan, {"a": a, "b": b}), i / FPS, plan)
+    plan = tracker.plan()
+    assert not plan.detect and list(plan.track_ids) == [0, 1] and plan.sources == ("pose",) * 2
+    with pytest.raises(ValueError, match="1 poses for a plan of 2 boxes"):
+        tracker.update(frame(1.0, person(300, 400, 300)), 1.0, plan)

@@ -9,7 +9,7 @@ from pose_estimation_ros.core.topology import BLAZEPOSE33, COCO17, to_coco17
 from pose_estimation_ros.pipelines.blazepose import BlazePoseConfig, BlazePosePipeline
 from pose_estimation_ros.pipelines.blazepose_decode import refine_with_heatmap
 from pose_estimation_ros.vision.crops import RotatedRect, aligned_rect, crop_to_image
-from pose_estimation_ros.vision.imaging import VideoReader, read_image
+from pose_estimation_ros.vision.imaging import ImageError, VideoReader, read_image, to_bgr8
 from pose_estimation_ros.vision.nms import weighted_nms
 
 VIDEO = DATA / "videos" / "mmaction2_test_video_structuralize.mp4"
@@ -112,15 +112,19 @@ def test_nobody_in_the_frame_gives_an_empty_result(blazepose_static):
 
 @needs_shared
 def test_grayscale_and_bgra_inputs_give_the_same_pose_as_bgr(blazepose_static):
+    """Input sources convert with to_bgr8; the pipeline itself refuses anything else."""
     import cv2
 
     bgr = read_image(DATA / "mmpose_tests/coco/000000000785.jpg")
     gray = cv2.cvtColor(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
     a = blazepose_static.process(gray).people[0].keypoints
-    b = blazepose_static.process(cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)).people[0].keypoints
-    c = blazepose_static.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA)).people[0].keypoints
+    b = blazepose_static.process(to_bgr8(cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY))).people[0]
+    c = blazepose_static.process(to_bgr8(cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA))).people[0]
     d = blazepose_static.process(bgr).people[0].keypoints
-    assert np.abs(a - b).max() < 1e-3 and np.abs(c - d).max() < 1e-3
+    assert np.abs(a - b.keypoints).max() < 1e-3 and np.abs(c.keypoints - d).max() < 1e-3
+    for raw in (cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), bgr.astype(np.float32), bgr[:0]):
+        with pytest.raises(ImageError, match="the pipelines take BGR uint8"):
+            blazepose_static.process(raw)
 
 
 @needs_shared

@@ -183,7 +183,7 @@ def test_package_xml_parses_as_format_3_with_catkin_pkg():
 
 def test_launch_file_node_and_entry_point_compile():
     for path in [ROOT / "launch" / "pose_estimation.launch.py",
-                 ROOT / "pose_estimation_ros" / "node.py",
+                 ROOT / "pose_estimation_ros" / "ros" / "node.py",
                  ROOT / "scripts" / "pose_estimation_node"]:
         py_compile.compile(str(path), doraise=True, cfile=str(Path("/tmp") / (path.name + ".c")))
     assert (ROOT / "scripts" / "pose_estimation_node").stat().st_mode & 0o111

@@ -20,11 +20,11 @@ def hug():
     """Per frame: the tracked result with 3D positions, and the track ids of A and B."""
     from pose_estimation_ros.pipelines.registry import (
         PipelineOptions,
-        TrackedPipeline,
         create_pipeline,
     )
+    from pose_estimation_ros.pipelines.video import VideoPipeline
 
-    pipeline = TrackedPipeline(create_pipeline(PipelineOptions(pipeline="topdown")))
+    pipeline = VideoPipeline(create_pipeline(PipelineOptions(pipeline="topdown")))
     capture = cv2.VideoCapture(str(DATA / "videos" / "mmaction2_demo_skeleton.mp4"))
     results, a_id, b_id = [], None, None
     while True:

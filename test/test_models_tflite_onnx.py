@@ -39,7 +39,8 @@ def test_detector_boxes_match_litert(coco_images):
         image = read_image(path)
         rect = whole_image_rect(image.shape[1], image.shape[0])
         x = to_input(warp_crop(image, rect, 224, 224, "zero")[None], spec)
-        boxes, logits = onnx.run(x)
+        out = onnx.run(x)
+        boxes, logits = out["boxes"], out["scores"]
         expected = ref(x)
         # Box and keypoint offsets are in detector-input pixels (scale 224).
         confident = expected["Identity_1"][0, :, 0] > 0  # score > 0.5
@@ -56,10 +57,12 @@ def test_landmarks_match_litert(variant, coco_images, blazepose_static):
     pipeline = blazepose_static
     for path in coco_images:
         image = read_image(path)
-        rect = pipeline.detect(image, StageTimer())
+        rect = pipeline.detect_region(image, StageTimer())
         assert rect is not None
         x = to_input(warp_crop(image, rect, 256, 256, "replicate")[None], onnx.spec)
-        raw, flag, seg, heatmap, world = onnx.run(x)
+        out = onnx.run(x)
+        raw, flag, heatmap, world = (out[k] for k in ("landmarks", "pose_flag", "heatmap",
+                                                      "world"))
         expected = ref(x)
         lm = raw.reshape(39, 5)[:, :2]
         lm_ref = expected["Identity"].reshape(39, 5)[:, :2]

@@ -1,0 +1,302 @@
+"""The commands of the command line (`cli.main` parses the arguments)."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..models import store as model_store
+from ..models.runtime import RuntimeOptions
+from ..models.specs import MODELS
+from ..pipelines.base import DET_SCORE
+from ..pipelines.registry import PipelineOptions, create_pipeline
+from ..vision.draw import draw_result
+from ..vision.imaging import ImageError, VideoReader, is_video, iter_inputs, to_bgr8
+
+log = logging.getLogger("pose_estimation_ros")
+
+
+def det_score(args) -> float:
+    """--det-score, or where it is left to the command (`eval`): 0 for top-down (the COCO
+    top-down protocol keeps every box, AP ranks them by score), else the pipelines' default."""
+    if args.det_score is not None:
+        return args.det_score
+    return 0.0 if args.pipeline in ("topdown", "rtmpose") else DET_SCORE
+
+
+def _options(args, static: bool = False) -> PipelineOptions:
+    return PipelineOptions(
+        pipeline=args.pipeline, variant=args.variant, static_image_mode=static,
+        detector=args.detector, pose=args.pose, det_score=det_score(args),
+        max_people=args.max_people, min_tracking_confidence=args.min_tracking_confidence,
+        min_person_score=args.min_person_score,
+        runtime=RuntimeOptions(provider=args.provider, threads=args.threads,
+                               trt_cache_dir=args.trt_cache_dir))
+
+
+def _pipeline(args, static: bool = False):
+    return create_pipeline(_options(args, static))
+
+
+def _video_pipeline(args):
+    """The pipeline with the tracking layer, for videos."""
+    from ..pipelines.video import VideoPipeline
+    from ..tracking.tracker import TrackerConfig
+
+    if args.no_tracking:
+        return _pipeline(args, static=False)
+    return VideoPipeline(_pipeline(args, static=False), TrackerConfig(
+        det_interval=args.det_interval, smoothing=not args.no_smoothing))
+
+
+class _DepthRun:
+    """`run --depth`: depth frames paired by index with the colour frames, 3D positions and
+    the follow target in every JSON line."""
+
+    def __init__(self, args):
+        from ..following.depth import DepthConfig, iter_depth
+        from ..following.targets import TargetConfig, TargetSelector
+
+        if not args.intrinsics:
+            raise ValueError("--depth needs --intrinsics fx,fy,cx,cy of the colour camera")
+        self.k = _camera_matrix(args.intrinsics, "--intrinsics")
+        self.depth_k = _camera_matrix(args.depth_intrinsics, "--depth-intrinsics") \
+            if args.depth_intrinsics else None
+        self.frames = iter_depth(args.depth)
+        self.config = DepthConfig(min_depth=args.min_depth, max_depth=args.max_depth)
+        self.selector = TargetSelector(TargetConfig(policy=args.target_policy))
+        self.ended = False
+
+    def add(self, result, shape) -> dict:
+        from ..following.depth import add_positions
+
+        depth = None if self.ended else next(self.frames, None)
+        if depth is None:
+            if not self.ended:
+                log.warning("the depth input ended before the colour input: no 3D from here")
+            self.ended = True
+            return {"depth": False, "target_track_id": -1}
+        k = self.depth_k
+        if k is None:  # registered depth at another resolution: the colour K scaled
+            scale = np.array([depth.shape[1] / shape[1], depth.shape[0] / shape[0], 1.0])
+            k = self.k * scale[:, None]
+        add_positions(result.people, result.topology, depth, k, self.k, self.config)
+        return {"depth": True, "target_track_id": self.selector.update(result).track_id}
+
+
+def _camera_matrix(text: str, option: str) -> np.ndarray:
+    try:
+        fx, fy, cx, cy = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"{option} must be fx,fy,cx,cy (pixels), not {text!r}") from None
+    return np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1]], np.float64)
+
+
+def cmd_run(args) -> int:
+    from .stats import JitterMeter
+
+    source = Path(args.input)
+    out_dir = Path(args.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    video = is_video(source)
+    pipeline = _video_pipeline(args) if video else _pipeline(args, static=True)
+    tracker = pipeline.tracker if video and not args.no_tracking else None
+    writer = None
+    frames = iter_inputs(source)
+    if video:
+        reader = VideoReader(source)
+        frames = iter(reader)
+        if not args.no_progress:
+            from tqdm import tqdm
+
+            frames = tqdm(frames, total=reader.frame_count, unit="frame", desc=source.name)
+    depth = _DepthRun(args) if args.depth else None
+    count = people = dropped = 0
+    jitter = JitterMeter()
+    start = time.perf_counter()
+    jsonl_path = out_dir / "keypoints.jsonl"
+    with open(jsonl_path, "w") as jsonl:
+        for frame in frames:
+            try:
+                if frame.image is None:
+                    raise ImageError(frame.error)
+                result = pipeline.process(frame.image, frame.stamp)
+            except ImageError as exc:  # a bad frame is counted, never the end of the run
+                log.warning("frame %s dropped: %s", frame.name, exc)
+                dropped += 1
+                continue
+            count += 1
+            people += len(result.people)
+            if tracker is not None:
+                jitter.add(frame.index, result, tracker.raw_keypoints)
+            extra = depth.add(result, frame.image.shape) if depth is not None else {}
+            jsonl.write(json.dumps({"frame": frame.name, **result.to_dict(), **extra}) + "\n")
+            annotated = draw_result(frame.image, result)
+            if video:
+                if writer is None:
+                    h, w = annotated.shape[:2]
+                    writer = cv2.VideoWriter(str(out_dir / "annotated.mp4"),
+                                             cv2.VideoWriter_fourcc(*"mp4v"), reader.fps, (w, h))
+                writer.write(annotated)
+            else:
+                cv2.imwrite(str(out_dir / f"annotated_{Path(frame.name).stem}.jpg"), annotated)
+    if writer is not None:
+        writer.release()
+    elapsed = time.perf_counter() - start
+    print(f"wrote {jsonl_path} and annotated {'video' if video else 'images'} to {out_dir}")
+    if args.stats and tracker is not None:
+        raw, smooth = jitter.figures()
+        print(f"jitter (mean |second difference| of confirmed keypoints): raw {raw:.3f} px, "
+              f"smoothed {smooth:.3f} px, reduction {100 * (1 - smooth / raw):.1f}%")
+        runs = pipeline.detector_runs
+        print(f"detector ran on {runs} of {count} frames ({100 * runs / max(count, 1):.0f}%)")
+    tracks = tracker.confirmed_total if tracker is not None else 0
+    print(f"frames={count} people_per_frame={people / max(count, 1):.2f} tracks={tracks} "
+          f"fps={count / max(elapsed, 1e-9):.1f} dropped={dropped}")
+    return 0
+
+
+def _demo_image(path: str | None) -> tuple[np.ndarray, str]:
+    if path:
+        frame = next(iter_inputs(path))
+        if frame.image is None:
+            raise ImageError(frame.error)
+        return frame.image, path
+    from skimage import data
+
+    return to_bgr8(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)), \
+        "scikit-image data.astronaut() (NASA, public domain)"
+
+
+def cmd_demo(args) -> int:
+    for model_id in _options(args).model_ids():
+        model_store.prepare(model_id)  # downloads only what is missing
+    image, name = _demo_image(args.input)
+    pipeline = _pipeline(args, static=True)
+    result = pipeline.process(image)
+    out_dir = Path(args.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out_dir / "demo_annotated.jpg"), draw_result(image, result))
+    (out_dir / "demo_keypoints.json").write_text(json.dumps(result.to_dict(), indent=1) + "\n")
+    providers = ", ".join(f"{m.spec.id} on {m.provider}" for m in pipeline.models)
+    print(f"input: {name}")
+    print(f"pipeline {args.pipeline}: {len(result.people)} person(s) found ({providers})")
+    print(f"annotated image: {out_dir / 'demo_annotated.jpg'}")
+    print(f"keypoints:       {out_dir / 'demo_keypoints.json'}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluation import evaluate, per_image_table
+
+    pipeline = _pipeline(args, static=True)
+    if args.gt_boxes:
+        if not pipeline.runs_on_boxes:
+            raise ValueError(f"pipeline {args.pipeline} looks at the whole image and cannot "
+                             "run on given boxes (no --gt-boxes for it)")
+
+        def predict(image, boxes):
+            return pipeline.process_boxes(image, boxes)
+    else:
+        def predict(image, boxes):
+            return pipeline.process(image)
+    topology = pipeline.topology
+    joints = np.asarray(topology.to_coco17) >= 0
+    result = evaluate(args.coco, args.images, predict, progress=not args.no_progress,
+                      joints=joints, unlabelled=args.unlabelled, per_image=args.per_image)
+    models = "+".join(m.spec.id for m in pipeline.models)
+    print(f"pipeline={args.pipeline} models={models} "
+          f"boxes={'gt' if args.gt_boxes else 'detector'} joints={int(joints.sum())}/17")
+    if args.per_image:
+        print(per_image_table(result))
+    print(f"PCK@0.2 of the people found at score >= {result.working_score:g} (the working "
+          f"threshold): {result.pck_working:.3f}")
+    print(result.line())
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .benchmark import batch_comparison, run_bench
+
+    pipeline = _video_pipeline(args)
+    inner = pipeline if args.no_tracking else pipeline.pipeline
+    head = inner.head
+    report = run_bench(pipeline, args.video, args.frames, keep_crowded=20 if head else 0)
+    print(f"{report.frames} frames of {args.video}, pipeline {args.pipeline} "
+          f"({', '.join(f'{m.spec.id} on {m.provider}' for m in pipeline.models)})")
+    for stage, ms in report.stages.items():
+        print(f"  {stage:<36} {ms:8.2f} ms  (median over the {report.stage_frames[stage]} "
+              "frames it ran)")
+    if head is not None and not head.batched:
+        print(f"pose head {head.model.spec.id}: fixed batch of 1, one call per person")
+    elif head is not None and report.crowded:
+        per_b, per_s, n = batch_comparison(head, report.crowded)
+        print(f"pose head {head.model.spec.id}, {len(report.crowded)} frames with {n} people: "
+              f"batched {per_b:.2f} ms/person, one call per person {per_s:.2f} ms/person "
+              f"(batched is {per_s / per_b:.2f}x)")
+    if pipeline.detector_runs:
+        schedule = (f", det_interval {args.det_interval}" if inner.has_detector
+                    and not args.no_tracking else "")
+        print(f"detector ran on {pipeline.detector_runs} of {report.frames} frames "
+              f"({100 * pipeline.detector_runs / report.frames:.0f}%){schedule}")
+        reasons = {} if args.no_tracking else pipeline.tracker.detect_reasons
+        if reasons:
+            print("  why: " + ", ".join(f"{r} {n}" for r, n in reasons.most_common()))
+    print(report.last_line())
+    return 0
+
+
+def cmd_models(args) -> int:
+    ids = args.ids or list(MODELS)
+    if args.action == "list":
+        for spec in (MODELS[i] for i in ids):
+            origin = spec.source.url or spec.source.package
+            built = f" (built from {spec.convert_from})" if spec.convert_from else ""
+            print(f"{spec.id:<31} {spec.file}{built}  source: {origin}  licence: {spec.licence}")
+        print(f"search path: {':'.join(str(p) for p in model_store.search_path())}")
+        return 0
+    if args.action == "verify":
+        rows = [model_store.verify(i) for i in ids]
+        for r in rows:
+            print(f"{r.model_id:<31} {r.status:<9} {r.path}  {r.detail}")
+        return 0 if all(r.status in ("ok", "unpinned") for r in rows) else 1
+    for model_id in ids:
+        print(f"{model_id:<31} ready: {model_store.prepare(model_id)}")
+    return 0
+
+
+def cmd_bag(args) -> int:
+    from ..bags.batch import run
+    from ..bags.process import BagError
+    from ..following.depth import DepthConfig
+    from ..following.targets import TargetConfig
+    from ..tracking.tracker import TrackerConfig
+
+    if args.no_tracking:
+        raise ValueError("bag always tracks (track ids are part of its output); use "
+                         "--no-smoothing for raw keypoints")
+    tracker = TrackerConfig(det_interval=args.det_interval, smoothing=not args.no_smoothing)
+    try:
+        code = run(args, _options(args), tracker,
+                   DepthConfig(min_depth=args.min_depth, max_depth=args.max_depth),
+                   TargetConfig(policy=args.target_policy))
+    except BagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if code == 0 and args.parquet:
+        if not args.csv:
+            raise ValueError("--parquet needs --csv (the table it converts)")
+        try:
+            import pyarrow.csv as pa_csv
+            import pyarrow.parquet as pa_parquet
+        except ImportError:
+            raise ValueError("--parquet needs pyarrow (pip install pyarrow)") from None
+        pa_parquet.write_table(pa_csv.read_csv(args.csv), args.parquet)
+    return code
+
+
