@@ -73,12 +73,13 @@ class Graph:
         return node
 
     def pose_node(self, namespace: str = "", start: bool = True,
-                  name: str = "pose_estimation_node", **params) -> PoseEstimationNode:
+                  name: str = "pose_estimation_node", pool=None,
+                  **params) -> PoseEstimationNode:
         """The node under test. Tests that read /rosout give it a name of its own: rcl routes a
         logger to /rosout by name, and a same-named node of an earlier test whose destruction
         is still pending would keep that route."""
         node = PoseEstimationNode(
-            name, context=self.context, namespace=namespace,
+            name, pool=pool, context=self.context, namespace=namespace,
             parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
         self.add(node)
         if start:
@@ -109,9 +110,9 @@ class NodeProcess:
 
     running: list = []
 
-    def __init__(self, *ros_args: str, name: str = "pose_estimation_node"):
+    def __init__(self, *ros_args: str, name: str = "pose_estimation_node", args=()):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pose_estimation_ros.ros.main", "--ros-args",
+            [sys.executable, "-m", "pose_estimation_ros.ros.main", *args, "--ros-args",
              "-r", f"__node:={name}", *ros_args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []

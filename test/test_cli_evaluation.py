@@ -115,3 +115,24 @@ def test_per_image_table_and_working_pck(capsys):
     assert len(rows) == 10 and sum(int(r.split("|")[2]) for r in rows) == 21
     assert lines[-2].startswith("PCK@0.2 of the people found at score >= 0.5")
     assert lines[-1].startswith("AP=") and lines[-1].endswith("persons=21 images=10")
+
+
+def test_with_gt_boxes_each_pose_is_its_own_boxs_person(tmp_path):
+    """A head that returns the neighbour's pose for each box scores 0 with GT boxes (each box
+    is one person), though greedy matching would pair the poses up and give 1."""
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((400, 400, 3), np.uint8))
+    a, b = _ann(100, 100), _ann(250, 100, id_=2)
+    path = _write(tmp_path, {"images": [{"id": 1, "file_name": "a.png"}],
+                             "annotations": [a, b]})
+
+    def swapped(image, boxes):
+        assert len(boxes) == 2
+        people = [Person(box, 1.0, np.asarray(ann["keypoints"], np.float32)
+                         .reshape(17, 3)[:, :2], np.ones(17, np.float32))
+                  for box, ann in zip(boxes, (b, a))]
+        return FrameResult(0, (400, 400), "coco17", people)
+
+    assert evaluate(path, tmp_path, swapped, gt_boxes=True).pck == 0.0
+    assert evaluate(path, tmp_path, swapped).pck == 1.0

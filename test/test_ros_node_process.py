@@ -65,3 +65,28 @@ def test_parameter_file_with_an_integer_float_and_a_misspelt_key(tmp_path):
     assert node.finish() == 0, node.output
     assert "unknown parameter 'max_peple' is ignored; did you mean 'max_people'?" in node.output
     assert "InvalidParameterTypeException" not in node.output
+
+
+def test_two_cameras_in_one_process(graph):
+    """`--cameras front rear`: one process, a node per namespace, both publishing; a
+    repeated namespace is refused before anything starts."""
+    from pose_estimation_ros.msg import PersonPoseArray
+
+    node = NodeProcess(args=("--cameras", "front", "rear"))
+    assert wait_for(lambda: node.output.count("subscribed to") == 2
+                    or node.proc.poll() is not None, 60), node.output
+    frame = (np.random.default_rng(0).integers(0, 255, (240, 320, 3))).astype(np.uint8)
+    got = {"front": [], "rear": []}
+    for ns in got:
+        graph.probe.create_subscription(PersonPoseArray, f"/{ns}/poses", got[ns].append, 10)
+        pub = graph.probe.create_publisher(type(image_msg(frame)), f"/{ns}/image", 10)
+        assert wait_for(lambda: pub.get_subscription_count() == 1, 20)
+        pub.publish(image_msg(frame, sec=7, frame_id=f"{ns}_cam"))
+    assert wait_for(lambda: got["front"] and got["rear"], 30), node.output
+    assert got["front"][0].header.frame_id == "front_cam"
+    assert got["rear"][0].header.frame_id == "rear_cam"
+    assert node.output.count("configured: pipeline blazepose") == 2
+    node.proc.send_signal(signal.SIGINT)
+    assert node.finish() == 0 and "Traceback" not in node.output
+    bad = NodeProcess(args=("--cameras", "front", "front"))
+    assert bad.finish() == 2 and "--cameras repeats a namespace" in bad.output

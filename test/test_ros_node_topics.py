@@ -11,6 +11,7 @@ from ros_graph import RELIABLE, graph, image_msg, image_publisher, settled, vide
 from sensor_msgs.msg import CameraInfo  # noqa: E402
 from visualization_msgs.msg import Marker, MarkerArray  # noqa: E402
 
+from pose_estimation_ros.models.runtime import ModelPool  # noqa: E402
 from pose_estimation_ros.msg import PersonPoseArray, Skeleton  # noqa: E402
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
@@ -135,7 +136,14 @@ def test_diagnostics_report_counts_state_and_hardware(graph):
 
 
 def test_two_nodes_in_two_namespaces(graph):
-    nodes = {ns: graph.pose_node(namespace=ns, diagnostics_period=0.2) for ns in ("front", "rear")}
+    """Two cameras in one process, as `--cameras front rear` runs them: one set of models
+    (a ModelPool), a tracker and a worker each."""
+    pool = ModelPool()
+    nodes = {ns: graph.pose_node(namespace=ns, diagnostics_period=0.2, pool=pool)
+             for ns in ("front", "rear")}
+    front, rear = nodes["front"].pipeline, nodes["rear"].pipeline
+    assert len(pool) == 2 and front is not rear and front.tracker is not rear.tracker
+    assert all(a is b for a, b in zip(front.models, rear.models))
     got = {"front": [], "rear": []}
     frame = video_frames("mmaction2_test_video_structuralize.mp4", 1)[0]
     pubs = {}

@@ -208,7 +208,8 @@ def cmd_eval(args) -> int:
     topology = pipeline.topology
     joints = np.asarray(topology.to_coco17) >= 0
     result = evaluate(args.coco, args.images, predict, progress=not args.no_progress,
-                      joints=joints, unlabelled=args.unlabelled, per_image=args.per_image)
+                      joints=joints, unlabelled=args.unlabelled, per_image=args.per_image,
+                      gt_boxes=args.gt_boxes)
     models = "+".join(m.spec.id for m in pipeline.models)
     print(f"pipeline={args.pipeline} models={models} "
           f"boxes={'gt' if args.gt_boxes else 'detector'} joints={int(joints.sum())}/17")

@@ -205,7 +205,7 @@ def _coco_ap(coco, detections: list[dict], image_ids: list | None = None) -> tup
 def evaluate(annotations: str | Path, images_dir: str | Path, predict,
              progress: bool = False, joints: np.ndarray | None = None,
              unlabelled: str | Path | None = None, per_image: bool = False,
-             working_score: float = DET_SCORE) -> EvalResult:
+             working_score: float = DET_SCORE, gt_boxes: bool = False) -> EvalResult:
     """`predict(image, gt_boxes_xyxy)` → FrameResult for one image.
 
     `joints` ([17] bool) restricts the evaluation to the COCO joints a head has (MPII-16 heads
@@ -213,7 +213,8 @@ def evaluate(annotations: str | Path, images_dir: str | Path, predict,
     a labelled joint are not counted. `unlabelled`: a file of people the annotations leave out
     (see `_add_unlabelled`); detections on them are ignored instead of counted as false
     positives. Neither PCK nor the GT boxes change with it. `per_image`: AP and PCK of each
-    image as well (`EvalResult.per_image`)."""
+    image as well (`EvalResult.per_image`). `gt_boxes`: `predict` returns one person per GT
+    box, in order, and each is the prediction of that box's person."""
     from pycocotools.coco import COCO
 
     dataset = load_annotations(annotations)
@@ -250,11 +251,20 @@ def evaluate(annotations: str | Path, images_dir: str | Path, predict,
             preds.append(kps)
             scores.append(score)
             box_scores.append(float(person.score))
-        owner = match_people(preds, scores, anns)
+        if gt_boxes:
+            if len(preds) != len(anns):
+                raise ValueError(f"{info['file_name']}: {len(preds)} poses for {len(anns)} "
+                                 "GT boxes")
+            owner = list(range(len(anns)))
+            sure_owner = [i if box_scores[i] >= working_score else -1 for i in owner]
+        else:
+            owner = match_people(preds, scores, anns)
+            sure = [i for i, s in enumerate(box_scores) if s >= working_score]
+            sure_owner = [sure[o] if o >= 0 else -1 for o in
+                          match_people([preds[i] for i in sure], [scores[i] for i in sure],
+                                       anns)]
         correct, labelled = _pck(preds, anns, owner)
-        sure = [i for i, s in enumerate(box_scores) if s >= working_score]
-        sure_owner = match_people([preds[i] for i in sure], [scores[i] for i in sure], anns)
-        correct_sure, _ = _pck([preds[i] for i in sure], anns, sure_owner)
+        correct_sure, _ = _pck(preds, anns, sure_owner)
         totals += (correct, labelled, correct_sure, len(anns))
         if per_image:
             ap = _coco_ap(coco, detections[start:], [image_id])[0] if anns else -1.0

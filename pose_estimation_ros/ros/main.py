@@ -1,37 +1,62 @@
 """`ros2 run pose_estimation_ros pose_estimation_node`: start the lifecycle node, spin, stop.
 
+`--cameras NS [NS ...]` (before `--ros-args`) serves several cameras from one process: one
+node per namespace (`/NS/pose_estimation_node` on `/NS/image`, …), all with the same
+parameters, sharing one set of loaded models; each node keeps its own tracker and worker.
+
 Our own SIGINT/SIGTERM handling: the first signal stops the spin loop, further ones (`ros2
 launch` forwards a second SIGINT on a terminal Ctrl-C) are ignored, and the worker stops before
 the context goes, so nothing is published into a dead context and no traceback is printed.
 """
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
 
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.utilities import remove_ros_args
 
+from ..models.runtime import ModelPool
 from .node import PoseEstimationNode
+
+
+def cameras(argv: list[str]) -> list[str]:
+    """The namespaces of `--cameras` among the non-ROS arguments ([""]: one node, as given)."""
+    parser = argparse.ArgumentParser(prog="pose_estimation_node")
+    parser.add_argument("--cameras", nargs="+", metavar="NS", default=[""],
+                        help="one node per camera namespace, sharing the models")
+    namespaces = parser.parse_args(remove_ros_args(argv)[1:]).cameras
+    if len(set(namespaces)) != len(namespaces):
+        parser.error(f"--cameras repeats a namespace: {namespaces}")
+    return namespaces
 
 
 def main(args=None) -> int:
     """`ros2 run pose_estimation_ros pose_estimation_node`: exit code 0 on Ctrl-C or a launch
     shutdown, 1 when the node cannot start (bad parameters, missing models)."""
-    rclpy.init(args=args, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
+    argv = list(sys.argv if args is None else args)
+    namespaces = cameras(argv)
+    rclpy.init(args=argv, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    node, code = None, 0
+    nodes, code = [], 0
+    pool = ModelPool() if len(namespaces) > 1 else None
     try:
-        node = PoseEstimationNode()
-        if node.values["autostart"] is True and not node.start():
-            node.get_logger().fatal("cannot start: exiting with code 1")
-            code = 1
-        else:
+        for ns in namespaces:
+            nodes.append(PoseEstimationNode(pool=pool, **({"namespace": ns} if ns else {})))
+            node = nodes[-1]
+            if node.values["autostart"] is True and not node.start():
+                node.get_logger().fatal("cannot start: exiting with code 1")
+                code = 1
+                break
+        if code == 0:
             executor = SingleThreadedExecutor()
-            executor.add_node(node)
+            for node in nodes:
+                executor.add_node(node)
             while not stop.is_set() and rclpy.ok():
                 executor.spin_once(timeout_sec=0.1)
     except ExternalShutdownException:
@@ -39,7 +64,7 @@ def main(args=None) -> int:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, signal.SIG_IGN)
-        if node is not None:
+        for node in nodes:
             node.close()
         rclpy.try_shutdown()
     return code

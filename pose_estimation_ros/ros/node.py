@@ -32,7 +32,7 @@ from visualization_msgs.msg import MarkerArray
 
 from pose_estimation_ros.msg import Keypoint, PersonPose, PersonPoseArray, Skeleton
 
-from ..models.runtime import hardware_id
+from ..models.runtime import ModelPool, hardware_id
 from ..pipelines.registry import create_pipeline
 from ..pipelines.video import VideoPipeline
 from ..vision.draw import draw_result
@@ -69,8 +69,11 @@ SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FA
 
 
 class PoseEstimationNode(LifecycleNode):
-    def __init__(self, node_name: str = "pose_estimation_node", **kwargs):
+    def __init__(self, node_name: str = "pose_estimation_node", pool: ModelPool | None = None,
+                 **kwargs):
+        """`pool`: models shared with the other nodes (cameras) of this process."""
         super().__init__(node_name, **kwargs)
+        self.pool = pool
         overrides = getattr(self, "_parameter_overrides", {})
         out_of_range = {}  # rclpy refuses them at declaration; on_configure names them
         for p in PARAMS:
@@ -119,7 +122,7 @@ class PoseEstimationNode(LifecycleNode):
             self.get_logger().fatal(f"invalid parameter: {exc}")
             return FAILURE
         try:
-            pipeline = create_pipeline(pipeline_options(self.values))
+            pipeline = create_pipeline(pipeline_options(self.values), self.pool)
         except Exception as exc:  # a missing or corrupt model file, an onnxruntime error
             self.get_logger().fatal(f"cannot load the {self.values['pipeline']} pipeline: {exc}")
             return FAILURE
@@ -173,8 +176,10 @@ class PoseEstimationNode(LifecycleNode):
             self.destroy_lifecycle_publisher(pub)
         self.target.destroy()
         with self.lock:
-            self.pipeline = None  # the onnxruntime sessions go with it
-        self.get_logger().info("cleaned up: models unloaded")
+            self.pipeline = None  # the onnxruntime sessions go with it, unless shared
+        self.get_logger().info("cleaned up: models unloaded" if self.pool is None else
+                               "cleaned up: the models shared with this process's other "
+                               "cameras stay loaded")
         return SUCCESS
 
     def on_shutdown(self, state) -> TransitionCallbackReturn:
