@@ -65,9 +65,11 @@ class Pipeline:
         """People per frame where the pipeline limits them."""
         return None
 
-    def apply(self, options) -> None:
+    def apply(self, options, tracker_config=None) -> None:
         """Take the settings that may change while running (`PipelineOptions`: det_score,
-        max_people, min_tracking_confidence, min_person_score); the models stay loaded."""
+        max_people, min_tracking_confidence, min_person_score); the models stay loaded.
+        `tracker_config` is for the video step (`VideoPipeline`); a bare pipeline has no
+        tracker."""
 
     def reset(self) -> None:
         """Forget the stream's state (e.g. on a new video)."""

@@ -88,7 +88,7 @@ class MoveNetSinglePose(Pipeline):
         self.whole_image_runs = 0
         self.detector_runs = 0
 
-    def apply(self, options) -> None:
+    def apply(self, options, tracker_config=None) -> None:
         self.config = replace(self.config, min_person_score=float(options.min_person_score))
 
     def process_boxes(self, image: np.ndarray, boxes: np.ndarray,
@@ -150,7 +150,7 @@ class MoveNetMultiPose(Pipeline):
         self.model = open_model("movenet-multipose", self.config.runtime, pool)
         self.models = [self.model]
 
-    def apply(self, options) -> None:
+    def apply(self, options, tracker_config=None) -> None:
         self.config = replace(self.config, min_person_score=float(options.min_person_score))
 
     def input_size(self, width: int, height: int) -> tuple[int, int]:

@@ -49,7 +49,7 @@ class TopDownPipeline(Pipeline):
         value, so that a runtime change applies to every frame)."""
         return self.detector.config.max_people
 
-    def apply(self, options) -> None:
+    def apply(self, options, tracker_config=None) -> None:
         detector = replace(self.detector.config, score_threshold=float(options.det_score),
                            max_people=int(options.max_people))
         self.detector.config = detector

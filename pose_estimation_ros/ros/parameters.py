@@ -17,7 +17,6 @@ from ..pipelines.blazepose import VARIANTS
 from ..pipelines.detection import DETECTORS
 from ..pipelines.heads import HEADS
 from ..pipelines.registry import PIPELINES, PipelineOptions
-from ..pipelines.video import VideoPipeline
 from ..tracking.tracker import TrackerConfig
 from .qos import MODES as QOS_MODES
 
@@ -185,11 +184,7 @@ def target_config(values: dict[str, Any]) -> TargetConfig:
 def apply_runtime(pipeline, values: dict[str, Any]) -> None:
     """Apply the changeable parameters to a running pipeline (models stay loaded): a
     `VideoPipeline` takes the pipeline's and the tracker's settings, a bare pipeline its own."""
-    options = pipeline_options(values)
-    if isinstance(pipeline, VideoPipeline):
-        pipeline.apply(options, tracker_config(values))
-    else:
-        pipeline.apply(options)
+    pipeline.apply(pipeline_options(values), tracker_config(values))
 
 
 def _yaml_value(v: Any) -> str:
