@@ -65,6 +65,24 @@ def test_conversion_is_recorded_and_a_tampered_onnx_is_rebuilt(empty_store, capl
         rebuilt = model_store.resolve("blazepose-landmark-lite")
     assert "stale or corrupt" in caplog.text
     assert model_store.sha256_of(rebuilt) == meta["sha256"]  # conversion is deterministic
+    assert meta["outputs"] == ["Identity", "Identity_1", "Identity_3", "Identity_4"]  # pruned
+
+
+def test_a_build_for_other_outputs_is_stale_and_rebuilt(empty_store):
+    """An unpruned landmark file (built before issue 15, recorded without `outputs`) is not
+    the pruned model: verify calls it stale and the next use rebuilds it pruned."""
+    src = SHARED / "models" / "pose_landmark_lite.tflite"
+    (empty_store / "models" / src.name).write_bytes(src.read_bytes())
+    path = model_store.resolve("blazepose-landmark-lite")
+    whole = model_store.resolve("blazepose-landmark-lite-seg")
+    path.write_bytes(whole.read_bytes())
+    meta = json.loads(whole.with_name(whole.name + ".json").read_text())
+    path.with_name(path.name + ".json").write_text(json.dumps(meta))
+    assert model_store.verify("blazepose-landmark-lite").status == "stale"
+    import onnx
+
+    rebuilt = model_store.resolve("blazepose-landmark-lite")
+    assert len(onnx.load(str(rebuilt)).graph.output) == 4
 
 
 def test_verify_reports_every_model_in_the_shared_folder():
@@ -72,7 +90,8 @@ def test_verify_reports_every_model_in_the_shared_folder():
     rtmpose = {i for i in MODELS if i.startswith("rtmpose-")}
     assert rtmpose == {"rtmpose-t", "rtmpose-s", "rtmpose-m", "rtmpose-l"}
     assert all(rows[i].status == "missing" and "unpinned" in rows[i].detail for i in rtmpose)
-    assert all(r.status == "ok" for i, r in rows.items() if i not in rtmpose), rows
+    # "stale": a build of an earlier converter or of other outputs, rebuilt on first use
+    assert all(r.status in ("ok", "stale") for i, r in rows.items() if i not in rtmpose), rows
 
 
 def test_unpinned_model_is_reported_with_its_digest(tmp_path, monkeypatch):

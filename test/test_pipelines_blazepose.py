@@ -158,6 +158,17 @@ def test_segmentation_mask_covers_the_person():
     assert mask.shape == image.shape[:2]
     x, y = np.round(person.keypoints[11]).astype(int)  # left shoulder is on the body
     assert mask[y, x] > 0.5 and mask[0, 0] < 0.5
+    # the mask comes from the whole-graph build; the default build has no segmentation branch
+    # and gives the same landmarks (issue 15: the branch was over half the model's time)
+    plain = BlazePosePipeline(BlazePoseConfig(static_image_mode=True, variant="lite"))
+    assert pipeline.landmarker.spec.id == "blazepose-landmark-lite-seg"
+    assert plain.landmarker.spec.id == "blazepose-landmark-lite"
+    assert "Identity_2" in pipeline.landmarker.output_names
+    names = [o.name for o in plain.landmarker.session.get_outputs()]
+    assert "Identity_2" not in names and len(names) == 4
+    again = plain.process(image).people[0]
+    assert again.segmentation is None
+    np.testing.assert_allclose(again.keypoints, person.keypoints, atol=1e-3)
 
 
 def test_bad_configuration_is_rejected():

@@ -271,7 +271,7 @@ def cmd_models(args) -> int:
         rows = [model_store.verify(i) for i in ids]
         for r in rows:
             print(f"{r.model_id:<31} {r.status:<9} {r.path}  {r.detail}")
-        return 0 if all(r.status in ("ok", "unpinned") for r in rows) else 1
+        return 0 if all(r.status in ("ok", "unpinned", "stale") for r in rows) else 1
     for model_id in ids:
         print(f"{model_id:<31} ready: {model_store.prepare(model_id)}")
     return 0

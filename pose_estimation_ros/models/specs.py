@@ -55,6 +55,9 @@ class ModelSpec:
     #: the ONNX file has a dynamic batch axis (converted files are built with one when set:
     #: measured ~20% slower at batch 1 here, so only for heads that run many crops at once)
     dynamic_batch: bool = False
+    #: a converted file keeps only `outputs` (the graph pruned to what they need): onnxruntime
+    #: runs every node of a graph whatever outputs a call asks for
+    prune: bool = False
     #: value of the border where the input is padded (letterbox, crops leaving the image)
     pad_value: float = 0.0
     licence: str = ""
@@ -65,13 +68,16 @@ _MEDIAPIPE_WHEEL = "mediapipe==0.10.14"
 _MEDIAPIPE_NPM = "https://registry.npmjs.org/@mediapipe/pose/-/pose-0.5.1675469404.tgz"
 _MEDIAPIPE_HOME = "https://github.com/google-ai-edge/mediapipe"
 _LANDMARK_OUTPUTS = (("landmarks", "Identity"), ("pose_flag", "Identity_1"),
-                     ("segmentation", "Identity_2"), ("heatmap", "Identity_3"),
-                     ("world", "Identity_4"))
+                     ("heatmap", "Identity_3"), ("world", "Identity_4"))
+_SEGMENTATION = (("segmentation", "Identity_2"),)
 
 
-def _blazepose_landmark(variant: str, source: Source, sha: str,
-                        batch: bool = False) -> ModelSpec:
-    suffix = "-batch" if batch else ""
+def _blazepose_landmark(variant: str, source: Source, sha: str, batch: bool = False,
+                        segmentation: bool = False) -> ModelSpec:
+    """The landmark model built from its TFLite file: without the 256×256 segmentation branch
+    (more than half of the model's time, and the pipelines need it only with `segmentation`),
+    or whole as `…-seg`."""
+    suffix = ("-batch" if batch else "") + ("-seg" if segmentation else "")
     return ModelSpec(
         id=f"blazepose-landmark-{variant}{suffix}",
         file=f"pose_landmark_{variant}{suffix.replace('-', '_')}.onnx",
@@ -83,14 +89,15 @@ def _blazepose_landmark(variant: str, source: Source, sha: str,
         dtype="float32",
         color="RGB",
         std=(255.0, 255.0, 255.0),  # RGB in [0, 1]
-        outputs=_LANDMARK_OUTPUTS,
+        outputs=_LANDMARK_OUTPUTS + (_SEGMENTATION if segmentation else ()),
         convert_from=f"pose_landmark_{variant}.tflite",
         source_sha256=sha,
         dynamic_batch=batch,
+        prune=not segmentation,
         licence="Apache-2.0",
-        notes="39 landmarks × (x, y, z, visibility, presence), pose flag, segmentation, "
-              "heatmap, world landmarks" + ("; dynamic batch axis for top-down crops" if batch
-                                            else ""),
+        notes="39 landmarks × (x, y, z, visibility, presence), pose flag, heatmap, world "
+              "landmarks" + (", segmentation" if segmentation else "; pruned: no segmentation")
+              + ("; dynamic batch axis for top-down crops" if batch else ""),
     )
 
 
@@ -180,6 +187,8 @@ MODELS: dict[str, ModelSpec] = {
         ),
         *(_blazepose_landmark(v, src, sha, batch) for v, src, sha in _landmark_sources()
           for batch in (False, True)),
+        *(_blazepose_landmark(v, src, sha, segmentation=True)
+          for v, src, sha in _landmark_sources()),
         *(_rtmpose(size) for size in _RTMPOSE_ZIPS),
         ModelSpec(
             id="rtmdet-nano",

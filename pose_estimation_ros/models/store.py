@@ -90,7 +90,20 @@ def _converted_ok(spec: ModelSpec, onnx_path: Path) -> bool:
         return False
     return (meta.get("source_sha256") == spec.source_sha256
             and meta.get("converter_version") == CONVERTER_VERSION
+            and meta.get("outputs") == _kept_outputs(spec)
             and meta.get("sha256") == sha256_of(onnx_path))
+
+
+def _record_matches_file(onnx_path: Path) -> bool:
+    try:
+        return json.loads(_sidecar(onnx_path).read_text()).get("sha256") == sha256_of(onnx_path)
+    except (OSError, ValueError):
+        return False
+
+
+def _kept_outputs(spec: ModelSpec) -> list[str] | None:
+    """The outputs a pruned build keeps (None: the whole graph)."""
+    return [name for _, name in spec.outputs] if spec.prune else None
 
 
 def convert_model(spec: ModelSpec, source: Path) -> Path:
@@ -101,12 +114,14 @@ def convert_model(spec: ModelSpec, source: Path) -> Path:
     out = cache_dir() / spec.file
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        convert(source, out, dynamic_batch=spec.dynamic_batch)
+        convert(source, out, dynamic_batch=spec.dynamic_batch,
+                keep_outputs=_kept_outputs(spec))
     except OSError as exc:
         raise ModelError(f"model {spec.id!r}: cannot write {out} ({exc}); set "
                          "POSE_ESTIMATION_CACHE to a writable folder") from exc
     meta = {"model": spec.id, "source": str(source), "source_sha256": spec.source_sha256,
-            "converter_version": CONVERTER_VERSION, "sha256": sha256_of(out)}
+            "converter_version": CONVERTER_VERSION, "outputs": _kept_outputs(spec),
+            "sha256": sha256_of(out)}
     _sidecar(out).write_text(json.dumps(meta, indent=1) + "\n")
     log.info("converted %s -> %s", source, out)
     return out
@@ -150,7 +165,7 @@ def _how_to_get(spec: ModelSpec) -> str:
 @dataclass
 class VerifyRow:
     model_id: str
-    status: str  # "ok", "missing", "corrupt", "unpinned"
+    status: str  # "ok", "missing", "corrupt", "unpinned", "stale" (rebuilt on first use)
     path: str
     detail: str
 
@@ -166,6 +181,9 @@ def verify(model_id: str) -> VerifyRow:
             return VerifyRow(spec.id, "corrupt", str(src),
                              f"sha256 differs from {spec.source_sha256}")
         if onnx is not None and not _converted_ok(spec, onnx):
+            if _record_matches_file(onnx):  # built from another source, converter or outputs
+                return VerifyRow(spec.id, "stale", str(onnx), "built by another converter "
+                                 "version or for other outputs: rebuilt on first use")
             return VerifyRow(spec.id, "corrupt", str(onnx),
                              f"does not match its conversion record; run `{FIX} {spec.id}`")
         where = str(onnx or src)

@@ -313,11 +313,26 @@ class _Converter:
         return model
 
 
-def convert(tflite_path: Path, onnx_path: Path, dynamic_batch: bool = False) -> None:
-    """Convert one TFLite model file to ONNX, checking the result with the ONNX checker."""
+def convert(tflite_path: Path, onnx_path: Path, dynamic_batch: bool = False,
+            keep_outputs: list[str] | None = None) -> None:
+    """Convert one TFLite model file to ONNX, checking the result with the ONNX checker.
+    `keep_outputs`: prune the graph to these outputs (the nodes only the others need go)."""
     import onnx
+    import onnx.utils
 
     model = _Converter(Path(tflite_path).read_bytes(), dynamic_batch).run()
+    if keep_outputs is not None:
+        names = [o.name for o in model.graph.output]
+        missing = [n for n in keep_outputs if n not in names]
+        if missing:
+            raise ConversionError(f"{tflite_path}: no outputs {missing} to keep (it has {names})")
+        inputs = [i.name for i in model.graph.input]
+        pruned = onnx.utils.Extractor(model).extract_model(inputs, list(keep_outputs))
+        pruned.ir_version, pruned.producer_name = model.ir_version, model.producer_name
+        pruned.producer_version = model.producer_version
+        del pruned.opset_import[:]
+        pruned.opset_import.extend(model.opset_import)
+        model = pruned
     onnx.checker.check_model(model)
     onnx_path = Path(onnx_path)
     onnx_path.parent.mkdir(parents=True, exist_ok=True)

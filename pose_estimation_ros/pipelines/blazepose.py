@@ -70,7 +70,9 @@ class BlazePosePipeline(Pipeline):
     def __init__(self, config: BlazePoseConfig | None = None, pool: ModelPool | None = None):
         self.config = config or BlazePoseConfig()
         self.detector = open_model("blazepose-detector", self.config.runtime, pool)
-        self.landmarker = open_model(f"blazepose-landmark-{self.config.variant}",
+        # the segmentation branch is a build of its own, loaded only when it is wanted
+        seg = "-seg" if self.config.segmentation else ""
+        self.landmarker = open_model(f"blazepose-landmark-{self.config.variant}{seg}",
                                      self.config.runtime, pool)
         self.models = [self.detector, self.landmarker]
         self._roi_filter = OneEuroFilter(ROI_FILTER)
@@ -82,7 +84,7 @@ class BlazePosePipeline(Pipeline):
         self.reset_tracking()
         self.detector_runs = 0
 
-    def apply(self, options) -> None:
+    def apply(self, options, tracker_config=None) -> None:
         self.config = replace(self.config, min_detection_confidence=float(options.det_score),
                               min_tracking_confidence=float(options.min_tracking_confidence))
 
