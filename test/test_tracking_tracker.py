@@ -139,6 +139,20 @@ def test_detector_runs_every_interval_and_at_once_when_a_person_goes_missing():
     assert not tracker.plan(Detect.NEVER).detect and tracker.plan(Detect.FORCE).reason == "forced"
 
 
+def test_a_person_missing_for_several_frames_is_looked_for_once_then_per_interval():
+    """Issue 15: the detector ran on every frame while anyone was missing (up to max_missing
+    frames); now on the frame after they went missing, then every det_interval frames."""
+    tracker = Tracker(TrackerConfig(det_interval=5, smoothing=False), COCO17)
+    reasons = []
+    for i in range(16):
+        plan = tracker.plan()
+        reasons.append(plan.reason)
+        others = [person(900, 400, 300)]
+        people = others if 6 <= i < 14 else [person(300 + 5 * i, 400, 300), *others]
+        tracker.update(frame(i / FPS, *people), i / FPS)
+    assert reasons[6:] == ["", "track missing", "", "", "", "", "interval", "", "", ""]
+
+
 def test_pose_boxes_follow_the_tracked_keypoints_one_frame_ahead():
     tracker = Tracker(TrackerConfig(smoothing=False), COCO17)
     for i in range(6):
@@ -153,7 +167,7 @@ def test_pose_boxes_follow_the_tracked_keypoints_one_frame_ahead():
 def test_detector_runs_when_a_visible_person_has_too_few_sure_keypoints_for_a_pose_box():
     tracker = Tracker(TrackerConfig(det_interval=5, smoothing=False), COCO17)
     unsure = person(700, 400, 300)
-    unsure.keypoint_scores = np.where(np.arange(17) < 6, 0.9, 0.3).astype(np.float32)
+    unsure.keypoint_scores = np.where(np.arange(17) < 6, 0.9, 0.2).astype(np.float32)
     due = []
     for i in range(6):
         due.append(tracker.plan().detect)

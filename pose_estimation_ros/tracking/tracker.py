@@ -59,7 +59,9 @@ class TrackerConfig:
     #: run the person detector every N frames (1 = every frame); poses give the boxes between
     det_interval: int = 5
     #: pose-derived boxes: keypoints at or above this score, at least half of them, box × scale
-    pose_box_min_score: float = 0.5
+    #: (0.5 before issue 15: on the basketball clip poses then fell short on 137 of 300
+    #: frames and each forced the detector; at 0.3 it is 38, with fewer ids and more people)
+    pose_box_min_score: float = CONFIDENT
     pose_box_scale: float = 1.25
     #: a detection overlapping a track's box (a missing track's: its Kalman prediction) by at
     #: least this IoU is that track's: the crop is the detector's box, the id the track's
@@ -173,9 +175,9 @@ class Tracker:
     # ---- step 1: the boxes --------------------------------------------------------------------
     def plan(self, detect: Detect = Detect.AUTO, limit: int | None = None) -> BoxPlan:
         """This frame's boxes from the tracks, and whether the detector runs. With AUTO it
-        runs when nobody is tracked, every `det_interval` frames, when a track went missing
-        since the last detection (someone occluded or leaving: look for them) and when a
-        visible track's pose was unsure (too few confident keypoints for a box)."""
+        runs when nobody is tracked, every `det_interval` frames, on the frame after a track
+        went missing (someone occluded or leaving: look for them once) and when a visible
+        track's pose was unsure (too few confident keypoints for a box)."""
         cfg, need = self.config, self.pose_box_need
         boxes, scores, ids, unsure = [], [], [], False
         predicted = ([], [], [])
@@ -289,7 +291,9 @@ class Tracker:
                 survivors.append(track)
                 continue
             track.missed += 1
-            self._missing_since_detection = True
+            if track.missed == 1:  # just went missing: the next frame's detector looks once;
+                # later detections (every det_interval) still offer it their boxes
+                self._missing_since_detection = True
             if track.state is TrackState.TENTATIVE or track.missed > cfg.max_missing:
                 track.state = TrackState.LOST
                 self.lost_ids.append(track.id)
