@@ -18,19 +18,23 @@ class BenchReport:
     stage_frames: dict[str, int]
     total_ms: float  # median per frame, decode included
     model_ms: float  # median per frame inside ONNX Runtime
+    #: median per frame of the same model inputs run again through bare session calls (after
+    #: the frame, outside its timing): the floor no pipeline around those models can beat
+    floor_ms: float = 0.0
     #: frames (image, boxes) with at least two people, for the batching comparison
     crowded: list = field(default_factory=list)
 
     def last_line(self) -> str:
         return (f"fps={self.frames / max(self.seconds, 1e-9):.1f} model_ms={self.model_ms:.2f} "
-                f"total_ms={self.total_ms:.2f} overhead={self.total_ms / self.model_ms:.2f}")
+                f"total_ms={self.total_ms:.2f} overhead={self.total_ms / self.model_ms:.2f} "
+                f"floor_ms={self.floor_ms:.2f}")
 
 
 def run_bench(pipeline, video: str, max_frames: int, keep_crowded: int = 0) -> BenchReport:
     reader = VideoReader(video)
-    per_frame, totals, models, crowded = [], [], [], []
+    per_frame, totals, models, crowded, floor = [], [], [], [], []
     frames = iter(reader)
-    start_all = time.perf_counter()
+    start_all, replay_s = time.perf_counter(), 0.0
     try:
         for _ in range(max_frames):
             t0 = time.perf_counter()
@@ -38,21 +42,29 @@ def run_bench(pipeline, video: str, max_frames: int, keep_crowded: int = 0) -> B
             if frame is None:
                 break
             decode_ms = (time.perf_counter() - t0) * 1000.0
+            for m in pipeline.models:
+                m.recorder = []
             result = pipeline.process(frame.image, frame.stamp)
             totals.append((time.perf_counter() - t0) * 1000.0)
+            t1 = time.perf_counter()  # the floor: the same inputs, bare session calls
+            floor.append(sum(m.bare_ms(x) for m in pipeline.models for x in m.recorder))
+            replay_s += time.perf_counter() - t1
             per_frame.append({"decode": decode_ms, **result.timings})
             models.append(model_ms(result.timings))
             if len(result.people) >= 2 and len(crowded) < keep_crowded:
                 crowded.append((frame.image, np.stack([p.bbox for p in result.people])))
     finally:
         reader.close()
-    elapsed = time.perf_counter() - start_all
+        for m in pipeline.models:
+            m.recorder = None
+    elapsed = time.perf_counter() - start_all - replay_s
     if not per_frame:
         raise ImageError(f"{video}: no frame to benchmark")
     stages = median_table(per_frame)
     return BenchReport(len(per_frame), elapsed, stages,
                        {k: sum(k in t for t in per_frame) for k in stages},
-                       float(np.median(totals)), float(np.median(models)), crowded)
+                       float(np.median(totals)), float(np.median(models)),
+                       floor_ms=float(np.median(floor)), crowded=crowded)
 
 
 def batch_comparison(head, crowded: list, repeats: int = 3) -> tuple[float, float, int]:
@@ -67,3 +79,39 @@ def batch_comparison(head, crowded: list, repeats: int = 3) -> tuple[float, floa
             single.append(head.infer(x, batched=False)[1] / len(x))
         people.append(len(x))
     return float(np.median(batched)), float(np.median(single)), int(np.median(people))
+
+
+def per_box_loop(pipeline, image) -> int:
+    """The plain top-down loop of rtmlib's examples: the detector on every frame, then one
+    pose-model call per box, no tracking. Returns the people found."""
+    from ..core.timing import StageTimer
+
+    timer = StageTimer()
+    boxes, scores = pipeline.detect(image, timer)
+    for i in range(len(boxes)):
+        pipeline.head(image, boxes[i:i + 1], scores[i:i + 1], timer)
+    return len(boxes)
+
+
+def compare_loops(video_pipeline, video: str, max_frames: int,
+                  repeats: int = 3) -> tuple[float, float, int]:
+    """fps of the tracked, batched top-down (`VideoPipeline`) and of `per_box_loop` on the
+    same models and the same frames (decoded in advance), alternated `repeats` times: the
+    medians, and the frame count."""
+    reader = VideoReader(video)
+    try:
+        frames = [f for f, _ in zip(reader, range(max_frames)) if f.image is not None]
+    finally:
+        reader.close()
+    pipeline, tracked, plain = video_pipeline.pipeline, [], []
+    for _ in range(repeats):
+        video_pipeline.reset()
+        start = time.perf_counter()
+        for f in frames:
+            video_pipeline.process(f.image, f.stamp)
+        tracked.append(len(frames) / (time.perf_counter() - start))
+        start = time.perf_counter()
+        for f in frames:
+            per_box_loop(pipeline, f.image)
+        plain.append(len(frames) / (time.perf_counter() - start))
+    return float(np.median(tracked)), float(np.median(plain)), len(frames)

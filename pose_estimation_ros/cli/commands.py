@@ -167,10 +167,19 @@ def _demo_image(path: str | None) -> tuple[np.ndarray, str]:
         if frame.image is None:
             raise ImageError(frame.error)
         return frame.image, path
-    from skimage import data
+    name = "scikit-image data.astronaut() (NASA, public domain)"
+    # The photo is a PNG inside scikit-image: read it directly, since importing skimage to
+    # load it took 0.7 s of demo's start-up here (issue 15).
+    import importlib.util
 
-    return to_bgr8(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)), \
-        "scikit-image data.astronaut() (NASA, public domain)"
+    spec = importlib.util.find_spec("skimage")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        image = cv2.imread(str(Path(folder) / "data" / "astronaut.png"), cv2.IMREAD_COLOR)
+        if image is not None:
+            return image, name
+    from skimage import data  # an install that keeps its data elsewhere
+
+    return to_bgr8(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)), name
 
 
 def cmd_demo(args) -> int:
@@ -228,7 +237,7 @@ def _working_score(args) -> float:
 
 
 def cmd_bench(args) -> int:
-    from .benchmark import batch_comparison, run_bench
+    from .benchmark import batch_comparison, compare_loops, run_bench
 
     pipeline = _video_pipeline(args)
     inner = pipeline if args.no_tracking else pipeline.pipeline
@@ -254,6 +263,13 @@ def cmd_bench(args) -> int:
         reasons = {} if args.no_tracking else pipeline.tracker.detect_reasons
         if reasons:
             print("  why: " + ", ".join(f"{r} {n}" for r, n in reasons.most_common()))
+    if args.compare:
+        if args.no_tracking or not inner.has_detector:
+            raise ValueError("--compare needs a top-down pipeline with tracking")
+        tracked, plain, n = compare_loops(pipeline, args.video, args.frames)
+        print(f"compare, {n} frames alternated 3 times: tracked and batched (det_interval "
+              f"{args.det_interval}) {tracked:.1f} fps, per-box loop with the detector on "
+              f"every frame {plain:.1f} fps: {tracked / plain:.2f}x")
     print(report.last_line())
     return 0
 

@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="per-stage timings on a video")
     p.add_argument("video")
     p.add_argument("--frames", type=int, default=300)
+    p.add_argument("--compare", action="store_true",
+                   help="top-down: also time the per-box, detect-every-frame loop on the same "
+                        "models and frames, alternated, and print the ratio")
     _add_pipeline_args(p)
     _add_tracking_args(p)
     p.set_defaults(func=commands.cmd_bench)

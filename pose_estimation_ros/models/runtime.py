@@ -123,11 +123,20 @@ class Model:
                        f"{PROVIDERS[options.provider][0]} (check the CUDA/TensorRT libraries)")
         self.input_name, self.roles, self.output_names = check_tensors(spec, path, self.session)
         self._local = threading.local()
+        #: when a list, every input `run` is given is appended (`bench`'s floor_ms)
+        self.recorder: list | None = None
         if options.warmup:
             self.run(np.zeros(self.warmup_shape(), dtype=self.input_dtype()))
 
     def input_dtype(self):
         return np.int32 if self.spec.dtype == "int32" else np.float32
+
+    def bare_ms(self, batch: np.ndarray) -> float:
+        """Milliseconds of one bare session call on `batch` (no bookkeeping around it)."""
+        feed = {self.input_name: batch}
+        start = time.perf_counter()
+        self.session.run(self.output_names, feed)
+        return (time.perf_counter() - start) * 1000.0
 
     def warmup_shape(self) -> tuple[int, ...]:
         w, h = self.spec.input_size
@@ -139,6 +148,8 @@ class Model:
         return getattr(self._local, "ms", 0.0)
 
     def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        if self.recorder is not None:
+            self.recorder.append(batch)
         start = time.perf_counter()
         out = self.session.run(self.output_names, {self.input_name: batch})
         self._local.ms = (time.perf_counter() - start) * 1000.0
