@@ -87,8 +87,13 @@ class PoseEstimationNode(LifecycleNode):
         for warning in unknown_parameters(overrides):
             self.get_logger().warning(warning)
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._log_bridge = RosLogHandler(self.get_logger())
-        logging.getLogger("pose_estimation_ros").addHandler(self._log_bridge)
+        # The core's log records reach ROS through one node of the process: with --cameras,
+        # a warning about the shared models would otherwise be logged once per camera.
+        core_log = logging.getLogger("pose_estimation_ros")
+        self._log_bridge = None
+        if not any(isinstance(h, RosLogHandler) for h in core_log.handlers):
+            self._log_bridge = RosLogHandler(self.get_logger())
+            core_log.addHandler(self._log_bridge)
         self.lock = threading.Lock()  # pipeline and values, between worker and callbacks
         self.pipeline = None
         self.active = False
@@ -204,7 +209,8 @@ class PoseEstimationNode(LifecycleNode):
         """Stop the worker before the context goes, then destroy the node."""
         self.active = False
         self._stop_worker()
-        logging.getLogger("pose_estimation_ros").removeHandler(self._log_bridge)
+        if self._log_bridge is not None:
+            logging.getLogger("pose_estimation_ros").removeHandler(self._log_bridge)
         self.destroy_node()
 
     def _stop_worker(self) -> None:
