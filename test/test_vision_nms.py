@@ -1,4 +1,4 @@
-"""vision/nms.py: IoU, priority NMS, weighted (blending) NMS, OKS and pose NMS."""
+"""vision/nms.py: IoU, weighted (blending) NMS, OKS and pose NMS."""
 import numpy as np
 import pytest
 
@@ -9,7 +9,6 @@ from pose_estimation_ros.vision.nms import (
     oks_matrix,
     pose_nms,
     pose_nms_indices,
-    priority_nms,
     weighted_nms,
 )
 
@@ -18,13 +17,6 @@ def test_iou_of_known_boxes():
     a = np.array([[0, 0, 10, 10]])
     b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30], [2, 2, 2, 8]])
     np.testing.assert_allclose(iou_matrix(a, b), [[1.0, 50 / 150, 0.0, 0.0]])
-
-
-def test_priority_nms_keeps_the_earlier_box_whatever_the_scores():
-    boxes = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [30, 0, 40, 10]], np.float32)
-    assert list(priority_nms(boxes, 0.5)) == [0, 2]
-    assert list(priority_nms(boxes[::-1], 0.5)) == [0, 1]
-    assert list(priority_nms(boxes, 0.9)) == [0, 1, 2]  # IoU 0.82 stays under 0.9
 
 
 def test_weighted_nms_blends_a_cluster_by_score_and_keeps_the_top_score():

@@ -30,7 +30,6 @@ from .topdown import TopDownConfig, TopDownPipeline
 PIPELINES = ("blazepose", "topdown", "rtmpose", "movenet", "movenet-multipose")
 #: `--pipeline rtmpose` is the shorthand for this detector and head
 RTMPOSE_DEFAULT = ("rtmdet-nano", "rtmpose-s")
-__all__ = ["PIPELINES", "DEFAULT_PIPELINE", "PipelineOptions", "create_pipeline"]
 
 
 @dataclass(frozen=True)

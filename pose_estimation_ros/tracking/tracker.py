@@ -50,10 +50,6 @@ class Detect(IntEnum):
     FORCE = 1
 
 
-#: why the detector ran on a frame (counted in `Tracker.detect_reasons`, printed by `bench`)
-REASONS = ("forced", "nobody tracked", "interval", "track missing", "unsure pose")
-
-
 @dataclass(frozen=True)
 class TrackerConfig:
     #: run the person detector every N frames (1 = every frame); poses give the boxes between

@@ -17,15 +17,6 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
-def priority_nms(boxes: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """Greedy NMS in the given order (earlier boxes win): indices of the boxes kept."""
-    keep: list[int] = []
-    for i in range(len(boxes)):
-        if not keep or iou_matrix(boxes[i], boxes[keep]).max() <= iou_threshold:
-            keep.append(i)
-    return np.asarray(keep, int)
-
-
 def weighted_nms(boxes: np.ndarray, scores: np.ndarray, extras: np.ndarray,
                  iou_threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Blending NMS (BlazeFace/BlazePose): each kept detection is the score-weighted mean of
