@@ -5,6 +5,7 @@ published or counted as dropped (received = published + dropped), and the node i
 import cv2
 import numpy as np
 from ros_graph import graph, image_publisher, settled, video_frames, wait_for  # noqa
+
 from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 
 from pose_estimation_ros.msg import PersonPoseArray  # noqa: E402

@@ -1,9 +1,10 @@
 """The depth path of the node on a real ROS 2 graph: colour + aligned depth + both CameraInfos
 in, 3D keypoints and `target_pose` out; missing, stale, unregistered and bad depth handled."""
 import numpy as np
+from ros_graph import RELIABLE, graph, image_msg, image_publisher, video_frames, wait_for  # noqa
+
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from geometry_msgs.msg import PoseStamped  # noqa: E402
-from ros_graph import RELIABLE, graph, image_msg, image_publisher, video_frames, wait_for  # noqa
 from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
 
 from pose_estimation_ros.msg import PersonPoseArray  # noqa: E402

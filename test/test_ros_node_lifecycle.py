@@ -4,9 +4,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from ros_graph import graph, image_msg, image_publisher, wait_for  # noqa: F401
+
 from lifecycle_msgs.msg import State, Transition  # noqa: E402
 from lifecycle_msgs.srv import ChangeState, GetState  # noqa: E402
-from ros_graph import graph, image_msg, image_publisher, wait_for  # noqa: F401
 
 from pose_estimation_ros.msg import PersonPoseArray  # noqa: E402
 

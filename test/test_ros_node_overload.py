@@ -5,7 +5,6 @@ import signal
 import time
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from ros_graph import (  # noqa
     RELIABLE,
     NodeProcess,
@@ -15,6 +14,8 @@ from ros_graph import (  # noqa
     video_frames,
     wait_for,
 )
+
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
 from pose_estimation_ros.msg import PersonPoseArray  # noqa: E402

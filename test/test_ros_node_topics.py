@@ -3,11 +3,20 @@ namespaces, logging. No fakes: messages go through DDS."""
 import time
 
 import numpy as np
+from ros_graph import (  # noqa: F401
+    RELIABLE,
+    graph,
+    image_msg,
+    image_publisher,
+    settled,
+    video_frames,
+    wait_for,
+)
+
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from rcl_interfaces.msg import Log  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
-from ros_graph import RELIABLE, graph, image_msg, image_publisher, settled, video_frames, wait_for  # noqa: F401
 from sensor_msgs.msg import CameraInfo  # noqa: E402
 from visualization_msgs.msg import Marker, MarkerArray  # noqa: E402
 
