@@ -165,6 +165,13 @@ def test_bench_compare_times_the_per_box_loop_on_the_same_frames(capsys):
                   r"fps: ([\d.]+)x", out)
     assert m, out
     assert float(m.group(3)) == pytest.approx(float(m.group(1)) / float(m.group(2)), abs=0.01)
+    m = re.search(r"pose crops per frame: tracked ([\d.]+), per-box ([\d.]+); the detector is "
+                  r"(\d+)% of the per-box loop's time, so skipping it on every frame would make "
+                  r"that loop at most ([\d.]+)x faster", out)
+    assert m, out
+    # two people on every frame of the hug's start, a detector that costs real time
+    assert float(m.group(1)) == pytest.approx(2, abs=0.5) and float(m.group(2)) == 2
+    assert 5 < int(m.group(3)) < 95 and float(m.group(4)) > 1
     assert main(["bench", video, "--frames", "2", "--compare"]) == 2  # BlazePose: refused
 
 

@@ -153,6 +153,21 @@ def test_a_person_missing_for_several_frames_is_looked_for_once_then_per_interva
     assert reasons[6:] == ["", "track missing", "", "", "", "", "interval", "", "", ""]
 
 
+def test_with_nobody_in_view_the_detector_keeps_to_its_interval():
+    """Issue 15: an empty scene, or one whose people are all missing, ran the detector on
+    every frame (14 frames in a row at the end of the basketball clip); a person who walks in
+    is now found within det_interval frames, like rtmlib's and MMDeploy's trackers."""
+    tracker = Tracker(TrackerConfig(det_interval=4, smoothing=False), COCO17)
+    reasons = []
+    for i in range(14):
+        plan = tracker.plan()
+        reasons.append(plan.reason)
+        people = [person(300, 400, 300)] if i < 3 else []
+        tracker.update(frame(i / FPS, *people), i / FPS)
+    assert reasons == ["nobody tracked", "", "", "", "interval", "", "", "", "interval", "",
+                       "", "", "interval", ""]
+
+
 def test_pose_boxes_follow_the_tracked_keypoints_one_frame_ahead():
     tracker = Tracker(TrackerConfig(smoothing=False), COCO17)
     for i in range(6):

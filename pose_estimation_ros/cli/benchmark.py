@@ -83,37 +83,60 @@ def batch_comparison(head, crowded: list, repeats: int = 3) -> tuple[float, floa
     return float(np.median(batched)), float(np.median(single)), int(np.median(people))
 
 
-def per_box_loop(pipeline, image) -> int:
+def per_box_loop(pipeline, image) -> tuple[int, float]:
     """The plain top-down loop of rtmlib's examples: the detector on every frame, then one
-    pose-model call per box, no tracking. Returns the people found."""
+    pose-model call per box, no tracking. Returns the people found and the detector's ms."""
     from ..core.timing import StageTimer
 
     timer = StageTimer()
+    start = time.perf_counter()
     boxes, scores = pipeline.detect(image, timer)
+    detector_ms = (time.perf_counter() - start) * 1000.0
     for i in range(len(boxes)):
         pipeline.head(image, boxes[i:i + 1], scores[i:i + 1], timer)
-    return len(boxes)
+    return len(boxes), detector_ms
+
+
+@dataclass
+class LoopComparison:
+    tracked_fps: float  # medians over the repeats
+    plain_fps: float
+    frames: int
+    tracked_crops: float  # pose-model crops per frame
+    plain_crops: float
+    #: the detector's share of the per-box loop's time: skipping it on every frame could make
+    #: that loop at most 1 / (1 - share) times faster
+    detector_share: float
+
+    @property
+    def ratio(self) -> float:
+        return self.tracked_fps / self.plain_fps
 
 
 def compare_loops(video_pipeline, video: str, max_frames: int,
-                  repeats: int = 3) -> tuple[float, float, int]:
+                  repeats: int = 3) -> LoopComparison:
     """fps of the tracked, batched top-down (`VideoPipeline`) and of `per_box_loop` on the
-    same models and the same frames (decoded in advance), alternated `repeats` times: the
-    medians, and the frame count."""
+    same models and the same frames (decoded in advance), alternated `repeats` times."""
     reader = VideoReader(video)
     try:
         frames = [f for f, _ in zip(reader, range(max_frames)) if f.image is not None]
     finally:
         reader.close()
-    pipeline, tracked, plain = video_pipeline.pipeline, [], []
+    pipeline, tracked, plain, shares = video_pipeline.pipeline, [], [], []
     for _ in range(repeats):
         video_pipeline.reset()
         start = time.perf_counter()
         for f in frames:
             video_pipeline.process(f.image, f.stamp)
         tracked.append(len(frames) / (time.perf_counter() - start))
+        people, detector_ms = 0, 0.0
         start = time.perf_counter()
         for f in frames:
-            per_box_loop(pipeline, f.image)
-        plain.append(len(frames) / (time.perf_counter() - start))
-    return float(np.median(tracked)), float(np.median(plain)), len(frames)
+            n, ms = per_box_loop(pipeline, f.image)
+            people, detector_ms = people + n, detector_ms + ms
+        seconds = time.perf_counter() - start
+        plain.append(len(frames) / seconds)
+        shares.append(detector_ms / 1000.0 / seconds)
+    n = max(len(frames), 1)
+    return LoopComparison(float(np.median(tracked)), float(np.median(plain)), len(frames),
+                          video_pipeline.crops / n, people / n, float(np.median(shares)))

@@ -26,6 +26,7 @@ class VideoPipeline:
         self.pipeline = pipeline
         self.tracker = Tracker(config or TrackerConfig(), pipeline.topology)
         self.frames = 0
+        self.crops = 0  # pose-model crops since the reset (top-down)
 
     @property
     def config(self) -> TrackerConfig:
@@ -47,6 +48,7 @@ class VideoPipeline:
         self.pipeline.reset()
         self.tracker.reset()
         self.frames = 0
+        self.crops = 0
 
     def apply(self, options, tracker_config: TrackerConfig) -> None:
         """New runtime settings (ROS parameters): the pipeline's and the tracker's."""
@@ -64,6 +66,7 @@ class VideoPipeline:
                 boxes, scores = self.pipeline.detect(image, timer)
                 with timer.stage("postprocess"):
                     plan = self.tracker.with_detections(plan, boxes, scores, limit)
+            self.crops += len(plan)
             result = self.pipeline.process_boxes(image, plan.boxes, plan.scores, stamp, timer)
         else:
             result = self.pipeline.process(image, stamp)

@@ -32,10 +32,11 @@ from enum import IntEnum
 
 import numpy as np
 
-from ..core.results import CONFIDENT, FrameResult, Person, TrackState, bbox_of_keypoints
+from ..core.results import CONFIDENT, FrameResult, Person, TrackState
 from ..core.topology import Topology
 from ..vision.nms import iou_matrix, pose_nms_indices
 from .kalman import KalmanParams, PoseKalman
+from .pose_box import BodyParts, pose_box
 from .smoothing import OneEuroFilter, OneEuroParams
 
 CHI2_95_2DOF = 5.991
@@ -59,6 +60,10 @@ class TrackerConfig:
     #: frames and each forced the detector; at 0.3 it is 38, with fewer ids and more people)
     pose_box_min_score: float = CONFIDENT
     pose_box_scale: float = 1.25
+    #: while no ankle is confident, the box reaches this many torso sizes from the hips
+    #: (MoveNet's crop rule, see pose_box.py; 0 = off; issue 15: basketball clip 100 → 88
+    #: detector runs, 9 → 6 ids, hug clip unchanged)
+    pose_box_torso: float = 1.9
     #: a detection overlapping a track's box (a missing track's: its Kalman prediction) by at
     #: least this IoU is that track's: the crop is the detector's box, the id the track's
     det_match_iou: float = 0.3
@@ -86,8 +91,9 @@ class TrackerConfig:
                      "keypoint_min_score", "missing_iou"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], not {getattr(self, name)}")
-        if self.pose_box_scale < 1.0 or self.match_gate <= 0:
-            raise ValueError("pose_box_scale must be >= 1 and match_gate > 0")
+        if self.pose_box_scale < 1.0 or self.match_gate <= 0 or self.pose_box_torso < 0:
+            raise ValueError("pose_box_scale must be >= 1, match_gate > 0 and "
+                             "pose_box_torso >= 0")
 
 
 @dataclass
@@ -142,6 +148,13 @@ class Tracker:
     def __init__(self, config: TrackerConfig, topology: Topology):
         self.config = config
         self.topology = topology
+        self._parts = BodyParts.of(topology)
+        # imported here, not with the module: scipy.optimize takes 0.6 s to import and only
+        # video tracking needs it (not `demo` or `--help`), and not inside the first tracked
+        # frame either (issue 15: `bench` counted it in the BlazePose run's frame time)
+        from scipy.optimize import linear_sum_assignment
+
+        self._assign = linear_sum_assignment
         self.reset()
 
     def reset(self) -> None:
@@ -171,7 +184,8 @@ class Tracker:
     # ---- step 1: the boxes --------------------------------------------------------------------
     def plan(self, detect: Detect = Detect.AUTO, limit: int | None = None) -> BoxPlan:
         """This frame's boxes from the tracks, and whether the detector runs. With AUTO it
-        runs when nobody is tracked, every `det_interval` frames, on the frame after a track
+        runs when nobody is in view (no track, or only missing ones), every `det_interval`
+        frames, on the frame after a track
         went missing (someone occluded or leaving: look for them once) and when a visible
         track's pose was unsure (too few confident keypoints for a box)."""
         cfg, need = self.config, self.pose_box_need
@@ -188,22 +202,22 @@ class Tracker:
                 unsure = True
                 continue
             ahead = (t.kalman.x[4:] + t.kalman.v[4:]).reshape(-1, 2)
-            boxes.append(bbox_of_keypoints(ahead, good.astype(np.float32), 0.5,
-                                           cfg.pose_box_scale))
+            boxes.append(pose_box(ahead, good, cfg.pose_box_scale, cfg.pose_box_torso,
+                                  self._parts))
             scores.append(t.person.score)
             ids.append(t.id)
         if detect is Detect.FORCE:
             reason = "forced"
         elif detect is Detect.NEVER:
             reason = ""
-        elif not self.tracks:
+        elif not self.tracks and self._countdown <= 0:
             reason = "nobody tracked"
         elif self._countdown <= 0:
             reason = "interval"
         elif self._missing_since_detection:
             reason = "track missing"
         else:
-            reason = "unsure pose" if unsure or not boxes else ""
+            reason = "unsure pose" if unsure else ""
         if reason:
             self.detect_reasons[reason] += 1
             self._countdown = cfg.det_interval - 1
@@ -333,13 +347,9 @@ class Tracker:
             free = [p for p in free if p not in {pi for _, pi in pairs}]
         return pairs, free
 
-    @staticmethod
-    def _solve(cost: np.ndarray, rows: list[int], cols: list[int], gate: float):
-        # imported here: scipy.optimize takes 0.6 s to import, and only video tracking needs it
-        from scipy.optimize import linear_sum_assignment
-
+    def _solve(self, cost: np.ndarray, rows: list[int], cols: list[int], gate: float):
         gated = np.where(cost <= gate, cost, _INF)
-        r, c = linear_sum_assignment(gated)
+        r, c = self._assign(gated)
         return [(rows[i], cols[j]) for i, j in zip(r, c) if gated[i, j] < _INF]
 
     @staticmethod
