@@ -272,9 +272,8 @@ def cmd_bench(args) -> int:
               f"every frame {c.plain_fps:.1f} fps: {c.ratio:.2f}x")
         print(f"  pose crops per frame: tracked {c.tracked_crops:.2f}, per-box "
               f"{c.plain_crops:.2f}; the detector is {100 * c.detector_share:.0f}% of the "
-              "per-box loop's time, so "
-              f"skipping it on every frame would make that loop at most "
-              f"{1 / max(1 - c.detector_share, 1e-9):.2f}x faster")
+              "per-box loop's time, so skipping it on every frame would make that loop at "
+              f"most {1 / max(1 - c.detector_share, 1e-9):.2f}x faster")
     print(report.last_line())
     return 0
 

@@ -2,11 +2,12 @@
 
 A box from the confident keypoints alone shrinks when the legs stop being confident: the
 next crop cuts them off, the pose loses them for good and the box shrinks again until the
-pose is unsure and the detector has to step in (on the basketball clip, 38 of its 100 runs).
-MoveNet's own cropping (the TF Hub tutorial's crop region: 1.9 × the torso's reach from the
-hips, 1.2 × the body's) sizes the crop from the torso instead, which stays put. Here that
-floor applies only while neither ankle is confident: a whole visible body keeps its tight box,
-so two people side by side (the hug clip) are cropped exactly as before.
+pose is unsure and the detector has to step in. MoveNet's own cropping (the TF Hub tutorial's
+crop region: 1.9 × the torso's reach from the hips, 1.2 × the body's) sizes the crop from the
+torso instead, which stays put. Here that floor applies only while neither ankle is confident:
+a whole visible body keeps its tight box, so two people side by side (the hug clip) are
+cropped exactly as before. On the basketball clip (MoveNet Thunder, det_interval 5) it took
+the detector from 100 to 88 runs in 300 frames and the clip from 9 track ids to 6.
 """
 from __future__ import annotations
 

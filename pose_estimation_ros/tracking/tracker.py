@@ -184,10 +184,12 @@ class Tracker:
     # ---- step 1: the boxes --------------------------------------------------------------------
     def plan(self, detect: Detect = Detect.AUTO, limit: int | None = None) -> BoxPlan:
         """This frame's boxes from the tracks, and whether the detector runs. With AUTO it
-        runs when nobody is in view (no track, or only missing ones), every `det_interval`
-        frames, on the frame after a track
-        went missing (someone occluded or leaving: look for them once) and when a visible
-        track's pose was unsure (too few confident keypoints for a box)."""
+        runs every `det_interval` frames (the first included, and also while nobody is in
+        view: someone who walks in is found within the interval, as with rtmlib's and
+        MMDeploy's trackers), on the frame after a track went missing (someone occluded or
+        leaving: look for them once) and when a visible track's pose was unsure (too few
+        confident keypoints for a box). "nobody tracked" labels the interval's run while
+        there is no track at all."""
         cfg, need = self.config, self.pose_box_need
         boxes, scores, ids, unsure = [], [], [], False
         predicted = ([], [], [])
