@@ -212,10 +212,8 @@ class Tracker:
             reason = "forced"
         elif detect is Detect.NEVER:
             reason = ""
-        elif not self.tracks and self._countdown <= 0:
-            reason = "nobody tracked"
         elif self._countdown <= 0:
-            reason = "interval"
+            reason = "interval" if self.tracks else "nobody tracked"
         elif self._missing_since_detection:
             reason = "track missing"
         else:
