@@ -7,6 +7,9 @@ parameters, sharing one set of loaded models; each node keeps its own tracker an
 Our own SIGINT/SIGTERM handling: the first signal stops the spin loop, further ones (`ros2
 launch` forwards a second SIGINT on a terminal Ctrl-C) are ignored, and the worker stops before
 the context goes, so nothing is published into a dead context and no traceback is printed.
+The executor is shut down explicitly before the context: left to the garbage collector, its
+SIGINT guard condition is destroyed after the context and rclpy prints an InvalidHandle
+traceback at exit.
 """
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ def main(args=None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    nodes, code = [], 0
+    nodes, code, executor = [], 0, None
     pool = ModelPool() if len(namespaces) > 1 else None
     try:
         for ns in namespaces:
@@ -64,6 +67,8 @@ def main(args=None) -> int:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, signal.SIG_IGN)
+        if executor is not None:  # its guard conditions go before the context, not in __del__
+            executor.shutdown(timeout_sec=5.0)
         for node in nodes:
             node.close()
         rclpy.try_shutdown()
