@@ -1,4 +1,5 @@
 """pipelines/video.py: the video step on the real top-down models and the hug clip."""
+import numpy as np
 import pytest
 from conftest import DATA, needs_shared
 
@@ -19,21 +20,25 @@ def thunder():
 @pytest.mark.parametrize("interval", [1, 5])
 def test_the_hug_keeps_exactly_two_ids(thunder, interval):
     """Two people meet and hug (frames 55-70 occlude one of them): with the detector on every
-    frame or every 5th, the same two ids from start to end (issue 14: on onnxruntime 1.32 the
-    occluded person came back as a third id)."""
+    frame or every 5th, the same two ids from start to end. With every 5th, the visible
+    person's crop holds both during the hug and can slide onto the hidden one: the detector
+    also runs while a missing person's predicted box overlaps someone visible ("occluded")."""
     video = VideoPipeline(thunder, TrackerConfig(det_interval=interval))
     video.reset()
-    seen = []
+    seen, detected = [], []
     for frame in VideoReader(HUG):
+        runs = video.detector_runs
         seen.append({p.track_id for p in video.process(frame.image, frame.stamp).people})
+        detected.append(video.detector_runs > runs)
     assert set().union(*seen) == {0, 1} and video.tracker.confirmed_total == 2
     # both people in most frames: 71-72 of 72 on onnxruntime 1.31-1.32; 62 with interval 5
     # on the Humble stack (onnxruntime 1.16, OpenCV 4.5), where the ids hold all the same
     assert sum(len(s) == 2 for s in seen) >= 0.8 * len(seen)
     reasons = video.tracker.detect_reasons
     assert sum(reasons.values()) == video.detector_runs
-    if interval == 5:
-        assert reasons["interval"] >= 72 // 5 - 2 and video.detector_runs < 72 * 0.4
+    if interval == 5:  # at least every 5th frame, and far from every frame
+        gaps = np.diff(np.flatnonzero(detected))
+        assert gaps.max() <= 5 and video.detector_runs < 72 * 0.4, (gaps, reasons)
 
 
 def test_detector_control_never_and_force(thunder):

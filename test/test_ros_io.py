@@ -92,34 +92,73 @@ def test_wrong_step_truncated_and_empty_images_are_clear_errors():
 
 
 def test_latest_frame_scheduler_bounds_latency_and_counts_every_frame():
+    """A slow worker never sees an old frame: whatever came while it worked, it takes the
+    newest, so a frame waits for at most the one in progress. The worker's pace is set by a
+    semaphore, not sleeps, so the machine's speed or load cannot change the outcome."""
     scheduler = LatestFrameScheduler()
-    latencies, processed = [], []
+    took, processed = [], []
+    release = threading.Semaphore(0)
 
     def worker():
-        while True:
-            frame = scheduler.take(timeout=0.5)
-            if frame is None:
+        while (frame := scheduler.take(timeout=5.0)) is not None:
+            took.append(frame)
+            if not release.acquire(timeout=10.0):  # "computing" until the test lets it finish
                 return
-            time.sleep(0.02)  # a slow model: 50 fps at most
-            latencies.append(time.monotonic() - frame[1])
-            processed.append(frame[0])
-            ok = frame[0] % 17 != 0  # some frames are bad data
-            scheduler.done(ok=ok, reason="rejected")
+            processed.append(frame)
+            scheduler.done(ok=frame % 17 != 0, reason="rejected")  # some frames are bad
 
-    thread = threading.Thread(target=worker)
+    thread = threading.Thread(target=worker, daemon=True)
     thread.start()
-    for i in range(200):  # 400 fps in
-        scheduler.put((i, time.monotonic()))
-        time.sleep(0.0025)
-    thread.join()
+    sent = 0
+    try:
+        for burst in range(40):  # 1 to 9 frames arrive while one is being processed
+            scheduler.put(sent)
+            sent += 1
+            assert wait_until(lambda: took and took[-1] == sent - 1)
+            for _ in range(1 + burst % 9):
+                scheduler.put(sent)
+                sent += 1
+            release.release()  # the frame in progress finishes: the worker takes the newest
+            assert wait_until(lambda: took[-1] == sent - 1)
+            release.release()  # which finishes in turn
+            assert wait_until(lambda: processed[-1] == sent - 1)
+    finally:
+        scheduler.close()
+        thread.join(timeout=10.0)
     s = scheduler.stats
-    assert s.received == 200 and s.pending == 0
+    assert s.received == sent and s.pending == 0
     assert s.received == s.published + s.dropped
     assert s.dropped == s.replaced + s.rejected + s.failed + s.discarded
     assert s.rejected == sum(1 for i in processed if i % 17 == 0)
-    assert s.dropped > 100  # most frames were replaced before the worker got to them
-    assert max(latencies) < 0.1  # never more than about one frame behind
-    assert processed == sorted(processed)  # always the newest
+    # of each burst only the newest frame was processed, the rest replaced while they waited
+    assert s.replaced == sum(burst % 9 for burst in range(40)) and len(processed) == 80
+    assert processed == sorted(processed) == took  # always the newest
+    assert scheduler.compute_ms_median >= 0.0
+
+
+def wait_until(condition, timeout: float = 5.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.001)
+    return bool(condition())
+
+
+def test_scheduler_measures_compute_from_take_to_done():
+    scheduler = LatestFrameScheduler(window=3)
+    assert np.isnan(scheduler.compute_ms_median)
+    for pause in (0.0, 0.05, 0.05, 0.05):
+        scheduler.put("frame")
+        assert scheduler.take(timeout=1.0) == "frame"
+        start = time.perf_counter()
+        while time.perf_counter() - start < pause:
+            pass
+        scheduler.done()
+    assert 50.0 <= scheduler.compute_ms_median  # the first (0 ms) left the window of 3
+    scheduler.put("lost")
+    scheduler.close()  # a frame never taken adds no compute time
+    assert 50.0 <= scheduler.compute_ms_median
 
 
 def test_config_files_are_the_generated_documented_tables():

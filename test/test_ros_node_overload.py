@@ -1,10 +1,18 @@
 """Latency stays bounded when frames come faster than the node can process them: the node
 works on the latest frame only, so a frame waits at most for the one in progress. The node runs
-as its own process (as deployed); frames and poses cross DDS; counts come from /diagnostics."""
+as its own process (as deployed); frames and poses cross DDS; counts come from /diagnostics.
+
+The input rate is set from the node's own per-frame compute (`compute_ms_median` in
+/diagnostics), not from the round trip, which also holds DDS transport and the probe's own
+delays: on a fast idle CPU the compute is a small part of the round trip, and a rate derived
+from it was no overload at all. A run whose input did not exceed the node's processing rate is
+a test error (it proves nothing), never a pass."""
 import signal
 import time
+from collections import Counter
 
 import numpy as np
+import pytest
 from ros_graph import (  # noqa
     RELIABLE,
     NodeProcess,
@@ -30,10 +38,14 @@ def test_latency_is_bounded_at_2x_and_4x_overload(graph):
                        "-p", "diagnostics_period:=0.2", "-r", "image:=/overload/image",
                        "-r", "poses:=/overload/poses", name="overload")
     node.wait_started()
-    arrivals, diagnostics = {}, []
-    graph.probe.create_subscription(
-        PersonPoseArray, "/overload/poses",
-        lambda m: arrivals.setdefault(_key(m), time.monotonic()), 100)
+    arrivals, published = {}, Counter()
+
+    def on_poses(m) -> None:
+        arrivals.setdefault(_key(m), time.monotonic())
+        published[_key(m)] += 1
+
+    diagnostics = []
+    graph.probe.create_subscription(PersonPoseArray, "/overload/poses", on_poses, 100)
     graph.probe.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
     pub = graph.probe.create_publisher(Image, "/overload/image", RELIABLE)
     assert wait_for(lambda: "reliable: matching" in node.output, 10), node.output
@@ -47,45 +59,73 @@ def test_latency_is_bounded_at_2x_and_4x_overload(graph):
         pub.publish(msg)
         return _key(msg)
 
-    def counts() -> dict:
+    def status() -> dict:
         wanted = [s for m in diagnostics for s in m.status if s.name.startswith("/overload:")]
         return {kv.key: kv.value for kv in wanted[-1].values} if wanted else {}
 
-    for i in range(12):  # one at a time: the time one frame takes
-        key = send(i)
-        assert wait_for(lambda: key in arrivals, 30), node.output
-    period = float(np.median([arrivals[k] - sent[k] for k in list(sent)[4:]]))
-    figures, first = {}, 100
-    for factor in (2, 4):
-        keys = []
-        end, i = time.monotonic() + max(4.0, 40 * period), first
-        while time.monotonic() < end:
-            keys.append(send(i))
-            i += 1
-            time.sleep(period / factor)
-        first = i + 100
-        time.sleep(3 * period)
-        latencies = np.array([arrivals[k] - sent[k] for k in keys if k in arrivals])
-        median, p95 = np.percentile(latencies, [50, 95])
-        figures[factor] = (median, p95, len(keys), len(latencies))
-        # a frame waits for at most the one in progress, then takes its own time (2 periods);
-        # the margin is for a 2-core machine that also runs the publisher. A queue would grow
-        # without bound instead: seconds after a few seconds of overload.
-        assert p95 < 3 * period + 0.1, (factor, period, np.round(latencies, 3).tolist())
-    total = 12 + sum(n for _, _, n, _ in figures.values())
-    def accounted() -> bool:  # every frame sent is in, and none is still in progress
-        c = {k: int(v) for k, v in counts().items() if k.startswith("frames_")}
+    def counts() -> dict[str, int]:
+        return {k: int(v) for k, v in status().items()
+                if k.startswith("frames_") and v.isdigit()}
+
+    def settled(total: int) -> bool:  # every frame sent is in, and none is still in progress
+        c = counts()
         return bool(c) and c["frames_received"] + c["frames_missed"] == total and \
             c["frames_received"] == c["frames_published"] + c["frames_dropped"]
-    assert wait_for(accounted, 10), counts()
+
+    for i in range(12):  # one at a time: the round trip and the node's compute
+        key = send(i)
+        assert wait_for(lambda: key in arrivals, 30), node.output
+    round_trip = float(np.median([arrivals[k] - sent[k] for k in list(sent)[4:]]))
+    assert wait_for(lambda: settled(12), 10), status()
+    compute = float(status()["compute_ms_median"]) / 1000
+    assert compute > 0, status()
+    figures, first, total = {}, 100, 12
+    for factor in (2, 4):
+        before = counts()
+        keys = []
+        # long enough that a queue would be seconds behind by the end (a 2x input queues
+        # half of what it sends); paced by deadline, so a slow publish call does not slow it
+        duration = max(3.0, 60 * compute)
+        start = time.monotonic()
+        i = first
+        while (now := time.monotonic()) < start + duration:
+            keys.append(send(i))
+            i += 1
+            time.sleep(max(0.0, start + len(keys) * compute / factor - now))
+        input_hz = len(keys) / (time.monotonic() - start)
+        first, total = i + 100, total + len(keys)
+        assert wait_for(lambda: settled(total), 30), status()
+        after, phase_compute = counts(), float(status()["compute_ms_median"]) / 1000
+        delta = {k: after[k] - before[k] for k in after}
+        if input_hz < 1.5 / phase_compute:
+            pytest.fail(f"test error, not a result: {input_hz:.0f} frames/s sent, but the node "
+                        f"processes {1 / phase_compute:.0f} frames/s ({1000 * phase_compute:.1f}"
+                        f" ms each): the input was no overload, so this run proves nothing",
+                        pytrace=False)
+        latencies = np.array([arrivals[k] - sent[k] for k in keys if k in arrivals])
+        median, p95 = np.percentile(latencies, [50, 95])
+        figures[factor] = (median, p95, len(keys), len(latencies), input_hz, phase_compute,
+                           delta["frames_replaced"], delta["frames_missed"])
+        # the node skipped frames rather than queue them (frames lost in DDS's queue, counted
+        # as missed, are not the node's doing and do not count here)
+        assert delta["frames_replaced"] > 0, (factor, delta)
+        assert delta["frames_rejected"] == delta["frames_failed"] == 0, delta
+        # a frame waits for at most the one in progress, then takes its own time, plus the
+        # transport both ways; twice that, as margin for a 2-core machine that also runs the
+        # publisher. A queue would grow without bound instead: seconds after this phase.
+        bound = 2 * (round_trip + phase_compute) + 0.1
+        assert p95 < bound, (factor, bound, np.round(latencies, 3).tolist())
     c = counts()
-    assert int(c["frames_replaced"]) > 0  # the node skipped frames rather than queue them
-    assert int(c["frames_published"]) == len(arrivals)
+    assert c["frames_published"] == len(arrivals) == sum(published.values())
+    assert max(published.values()) == 1  # nothing published twice
+    assert set(arrivals) <= set(sent)
     node.proc.send_signal(signal.SIGINT)
     assert node.finish() == 0, node.output
-    print(f"\noverload (top-down rtmdet-nano + movenet-thunder, 640x360): one frame alone "
-          f"{1000 * period:.0f} ms; " + "; ".join(
-              f"{k}x input: latency median {1000 * m:.0f} ms, p95 {1000 * p:.0f} ms "
-              f"({n} frames in, {got} published)" for k, (m, p, n, got) in figures.items())
-          + f"; totals {c['frames_received']} received, {c['frames_missed']} missed in DDS's "
-            f"queue, {c['frames_published']} published, {c['frames_replaced']} replaced")
+    print(f"\noverload (top-down rtmdet-nano + movenet-thunder, 640x360): round trip "
+          f"{1000 * round_trip:.0f} ms, node compute {1000 * compute:.0f} ms; " + "; ".join(
+              f"{k}x: {hz:.0f} frames/s in against {1 / pc:.0f}/s processed ({1000 * pc:.0f} ms"
+              f"), latency median {1000 * m:.0f} ms, p95 {1000 * p:.0f} ms ({n} frames in, "
+              f"{got} published, {rep} replaced, {miss} missed in DDS)"
+              for k, (m, p, n, got, hz, pc, rep, miss) in figures.items())
+          + f"; totals {c['frames_received']} received, {c['frames_missed']} missed, "
+            f"{c['frames_published']} published, {c['frames_replaced']} replaced")

@@ -153,6 +153,31 @@ def test_a_person_missing_for_several_frames_is_looked_for_once_then_per_interva
     assert reasons[6:] == ["", "track missing", "", "", "", "", "interval", "", "", ""]
 
 
+def test_detector_runs_while_a_missing_person_is_hidden_behind_a_visible_one():
+    """Someone walking behind another person (the hug clip): while their predicted box
+    overlaps the visible person's crop, which then holds both and whose pose may jump to the
+    hidden one, the detector runs on every frame; once they are out, it stops."""
+    tracker = Tracker(TrackerConfig(det_interval=50, smoothing=False), COCO17)
+    reasons, hidden = [], range(8, 13)
+    for i in range(20):
+        reasons.append(tracker.plan().reason)
+        walker = person(800 - 30 * i, 400, 300)  # B walks left past A, behind A at 8-12
+        people = [person(500, 400, 300)] + ([] if i in hidden else [walker])
+        out = tracker.update(frame(i / FPS, *people), i / FPS)
+    assert reasons[:9] == ["nobody tracked"] + [""] * 8
+    assert reasons[9] == "track missing"  # the frame after B went missing
+    assert reasons[10:13].count("occluded") >= 2  # B's prediction is where A is
+    assert set(reasons[14:]) == {""}  # B is back: no reason left
+    assert sorted(p.track_id for p in out.people) == [0, 1]  # and kept its id
+    apart = Tracker(TrackerConfig(det_interval=50, smoothing=False), COCO17)
+    for i in range(8):  # missing far from anyone: looked for once, then at the interval
+        apart.plan()
+        apart.update(frame(i / FPS, *([person(300, 400, 300)] if i >= 4 else
+                                      [person(300, 400, 300), person(1000, 400, 300)])),
+                     i / FPS)
+    assert apart.detect_reasons == {"nobody tracked": 1, "track missing": 1}
+
+
 def test_with_nobody_in_view_the_detector_keeps_to_its_interval():
     """Issue 15: an empty scene, or one whose people are all missing, ran the detector on
     every frame (14 frames in a row at the end of the basketball clip); a person who walks in

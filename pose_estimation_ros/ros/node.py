@@ -376,6 +376,7 @@ class PoseEstimationNode(LifecycleNode):
             "input_rate_hz": (s.received - received) / dt,
             "output_rate_hz": (s.published - published) / dt,
             "latency_ms_mean": 1000 * float(np.mean(latencies)) if latencies else float("nan"),
+            "compute_ms_median": self.scheduler.compute_ms_median,
             **{f"frames_{k}": v for k, v in vars(s).items() if k != "pending"},
             "frames_missed": self.input_loss.lost if self.loss_known else "unknown",
             "image_reliability": self.reliability or "-",

@@ -187,9 +187,11 @@ class Tracker:
         runs every `det_interval` frames (the first included, and also while nobody is in
         view: someone who walks in is found within the interval, as with rtmlib's and
         MMDeploy's trackers), on the frame after a track went missing (someone occluded or
-        leaving: look for them once) and when a visible track's pose was unsure (too few
-        confident keypoints for a box). "nobody tracked" labels the interval's run while
-        there is no track at all."""
+        leaving: look for them once), while a missing track's predicted box overlaps a
+        visible track's pose box (IoU ≥ det_match_iou: "occluded", someone behind someone
+        else, whose crop then holds both and whose pose may jump to the hidden person) and
+        when a visible track's pose was unsure (too few confident keypoints for a box).
+        "nobody tracked" labels the interval's run while there is no track at all."""
         cfg, need = self.config, self.pose_box_need
         boxes, scores, ids, unsure = [], [], [], False
         predicted = ([], [], [])
@@ -216,6 +218,9 @@ class Tracker:
             reason = "interval" if self.tracks else "nobody tracked"
         elif self._missing_since_detection:
             reason = "track missing"
+        elif boxes and predicted[0] and (iou_matrix(
+                np.asarray(boxes), np.asarray(predicted[0])) >= cfg.det_match_iou).any():
+            reason = "occluded"
         else:
             reason = "unsure pose" if unsure else ""
         if reason:
