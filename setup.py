@@ -23,7 +23,8 @@ setup(
         "pyyaml>=5.4",
     ],
     extras_require={
-        "test": ["pytest>=7", "ruff>=0.4", "ai-edge-litert>=1.0", "catkin_pkg>=0.5"],
+        "test": ["pytest>=7", "ruff>=0.4", "ai-edge-litert>=1.0", "catkin_pkg>=0.5",
+                 "hypothesis>=6.0"],
     },
     entry_points={"console_scripts": ["pose-estimation-ros=pose_estimation_ros.cli.main:main"]},
     data_files=[("share/pose_estimation_ros", ["package.xml"]),

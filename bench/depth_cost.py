@@ -11,7 +11,7 @@ import numpy as np
 from pose_estimation_ros.core.results import Person
 from pose_estimation_ros.core.topology import get_topology
 from pose_estimation_ros.following.depth import add_positions
-from pose_estimation_ros.ros.image import depth_to_array
+from pose_estimation_ros.transport.image import depth_to_array
 
 
 def people(n: int, k: int, rng) -> list[Person]:

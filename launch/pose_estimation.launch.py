@@ -1,9 +1,11 @@
 """ros2 launch pose_estimation_ros pose_estimation.launch.py [pipeline:=…] [...]
 
-Arguments: pipeline, image_topic, camera_info_topic, use_compressed, params_file (default
+Arguments: pipeline, image_topic, camera_info_topic, use_compressed, use_depth,
+depth_image_topic, depth_info_topic, target_policy, publish_tf, params_file (default
 config/<pipeline>.yaml), namespace, provider, autostart, rviz, log_level. pipeline, provider,
-use_compressed and autostart override the parameter file only when given. The argument logic is
-in pose_estimation_ros.ros.launch_config (tested without launch).
+use_compressed, autostart, use_depth, target_policy and publish_tf override the parameter file
+only when given. The argument logic is in pose_estimation_ros.transport.launch_config (tested
+without launch).
 """
 import os
 
@@ -27,10 +29,11 @@ from lifecycle_msgs.msg import Transition
 import launch
 from launch import LaunchDescription
 from pose_estimation_ros.pipelines.registry import PIPELINES
-from pose_estimation_ros.ros import launch_config
+from pose_estimation_ros.transport import launch_config
 
-ARGUMENTS = ("pipeline", "image_topic", "camera_info_topic", "use_compressed", "params_file",
-             "namespace", "provider", "autostart", "rviz", "log_level")
+ARGUMENTS = ("pipeline", "image_topic", "camera_info_topic", "use_compressed", "use_depth",
+             "depth_image_topic", "depth_info_topic", "target_policy", "publish_tf",
+             "params_file", "namespace", "provider", "autostart", "rviz", "log_level")
 
 
 def _transition(node, transition_id):
@@ -47,8 +50,9 @@ def _actions(context):
     common = dict(package="pose_estimation_ros", executable="pose_estimation_node",
                   name="pose_estimation_node", namespace=arg["namespace"], output="screen",
                   parameters=[params, overrides],
-                  remappings=launch_config.image_remappings(arg["image_topic"],
-                                                            arg["camera_info_topic"]),
+                  remappings=launch_config.image_remappings(
+                      arg["image_topic"], arg["camera_info_topic"], arg["depth_image_topic"],
+                      arg["depth_info_topic"]),
                   arguments=["--ros-args", "--log-level", arg["log_level"]])
     actions = []
     if self_start:
@@ -65,6 +69,7 @@ def _actions(context):
             get_package_prefix("rviz2")
             actions.append(Node(package="rviz2", executable="rviz2", name="rviz2",
                                 namespace=arg["namespace"],
+                                remappings=launch_config.rviz_remappings(arg["image_topic"]),
                                 arguments=["-d", os.path.join(share, "config",
                                                               "pose_estimation.rviz")]))
         except PackageNotFoundError:
@@ -86,6 +91,22 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("use_compressed", default_value="",
                               description="subscribe image_topic/compressed (default: the "
                                           "parameter file's, else false)"),
+        DeclareLaunchArgument("use_depth", default_value="",
+                              description="3D keypoints and target_pose from aligned depth "
+                                          "(default: the parameter file's, else false)"),
+        DeclareLaunchArgument("depth_image_topic", default_value="",
+                              description="aligned depth image (16UC1 mm or 32FC1 m; default: "
+                                          "depth/image)"),
+        DeclareLaunchArgument("depth_info_topic", default_value="",
+                              description="the depth image's CameraInfo (default: "
+                                          "depth/camera_info; without one the colour camera's "
+                                          "is scaled)"),
+        DeclareLaunchArgument("target_policy", default_value="",
+                              description="whom to follow: closest, largest, centre, track_id, "
+                                          "none (default: the parameter file's, else closest)"),
+        DeclareLaunchArgument("publish_tf", default_value="",
+                              description="body_<id> TF frames (default: the parameter "
+                                          "file's, else false)"),
         DeclareLaunchArgument("params_file", default_value="",
                               description="parameter YAML (default: config/<pipeline>.yaml)"),
         DeclareLaunchArgument("namespace", default_value="", description="node namespace"),

@@ -73,13 +73,15 @@ class Graph:
         return node
 
     def pose_node(self, namespace: str = "", start: bool = True,
-                  name: str = "pose_estimation_node", pool=None,
+                  name: str = "pose_estimation_node", pool=None, remap: dict | None = None,
                   **params) -> PoseEstimationNode:
         """The node under test. Tests that read /rosout give it a name of its own: rcl routes a
         logger to /rosout by name, and a same-named node of an earlier test whose destruction
-        is still pending would keep that route."""
+        is still pending would keep that route. `remap`: topic remappings, as `-r a:=b`."""
+        remaps = [a for k, v in (remap or {}).items() for a in ("-r", f"{k}:={v}")]
         node = PoseEstimationNode(
             name, pool=pool, context=self.context, namespace=namespace,
+            cli_args=["--ros-args", *remaps] if remaps else None,
             parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
         self.add(node)
         if start:

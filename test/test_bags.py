@@ -80,7 +80,7 @@ def make_bag(path: Path, images: list[np.ndarray], storage: str = "sqlite3",
 
 
 def _info(store, header, w, h, f):
-    from pose_estimation_ros.bags.outputs import default_message
+    from pose_estimation_ros.bags.types import default_message
 
     return default_message(store, "sensor_msgs/msg/CameraInfo", header=header, width=w,
                            height=h, k=np.array([f, 0, w / 2, 0, f, h / 2, 0, 0, 1], float))
@@ -130,10 +130,15 @@ def test_raw_sqlite3_bag_gives_one_pose_array_per_frame(tmp_path, images, capsys
         np.testing.assert_allclose([[k.x, k.y] for p in msg.people for k in p.keypoints],
                                    [xy for p in ref.people for xy in p.keypoints], atol=1e-3)
     rows = list(csv.DictReader(open(tmp_path / "table.csv")))
-    assert len(rows) == sum(len(m.people) * len(m.keypoint_names) for _, _, m in poses) > 0
-    assert set(rows[0]) == {"bag", "stamp_ns", "frame", "track_id", "track_state",
-                            "person_score", "keypoint", "x", "y", "score", "visibility", "x3d",
-                            "y3d", "z3d", "valid3d"}
+    # a row per person and keypoint, one for a frame with nobody
+    assert len(rows) == sum(len(m.people) * len(m.keypoint_names) or 1 for _, _, m in poses)
+    assert tuple(rows[0]) == ("bag", "stamp_ns", "frame", "people", "track_id", "track_state",
+                              "target", "person_score", "keypoint", "x", "y", "score",
+                              "visibility", "presence", "x3d", "y3d", "z3d", "valid3d",
+                              "depth_status")
+    assert {r["depth_status"] for r in rows} == {"off"}  # no depth topic
+    with_people = [r for r in rows if r["people"] != "0"]
+    assert with_people and all(r["presence"] != "nan" for r in with_people)  # BlazePose
     side = yaml.safe_load((out / "in.poses.yaml").read_text())
     assert side["complete"] and side["frames_processed"] == 24 and side["frames_rejected"] == {}
     assert side["first_stamp_ns"] == stamps[0] and side["last_stamp_ns"] == stamps[-1]
@@ -303,3 +308,71 @@ def test_a_ros1_bag(tmp_path, images):
     poses, _ = read_topic(tmp_path / "out" / "old.poses", "/poses")
     copied, _ = read_topic(tmp_path / "out" / "old.poses", "/usb_cam/image_raw")
     assert len(poses) == len(copied) == 6 and poses[0][2].header.frame_id == "usb_cam"
+
+
+def test_a_ros1_bag_with_early_stamped_float_depth_and_only_a_colour_camera_info(tmp_path,
+                                                                                capsys):
+    """A service robot's ROS 1 recording: rgb8 colour, 32FC1 depth stamped 130-340 ms before
+    its colour frame, CameraInfo (`K`, ROS 1 spelling) of the colour camera only. A tolerance
+    that covers the gap gives 3D; the default gives none, counted with the reason."""
+    import rgbd
+    from rosbags.rosbag1 import Writer
+    from rosbags.typesys import Stores, get_typestore
+
+    store = get_typestore(Stores.ROS1_NOETIC)
+    t = store.types
+    k = rgbd.k_matrix().reshape(-1)
+    with Writer(tmp_path / "robot.bag") as writer:
+        conns = {name: writer.add_connection(topic, kind, typestore=store)
+                 for name, topic, kind in (
+                     ("colour", "/camera/rgb/image_raw", "sensor_msgs/msg/Image"),
+                     ("depth", "/camera/depth_registered/image", "sensor_msgs/msg/Image"),
+                     ("info", "/camera/rgb/camera_info", "sensor_msgs/msg/CameraInfo"))}
+        for i, (_, bgr, depth_mm) in enumerate(rgbd.frames()):
+            h, w = bgr.shape[:2]
+            colour_stamp = rgbd.stamp(i)
+            # never within 20 ms of another frame's colour stamp (10 Hz) either
+            depth_stamp = colour_stamp - (130, 170, 240, 270, 340)[i % 5] * 1_000_000
+            metres = np.where(depth_mm > 0, depth_mm / 1000.0, np.nan).astype(np.float32)
+
+            def header(stamp, seq=i):
+                return t["std_msgs/msg/Header"](seq=seq, stamp=t["builtin_interfaces/msg/Time"](
+                    sec=stamp // 10**9, nanosec=stamp % 10**9), frame_id="camera_rgb_optical_frame")
+            logged = colour_stamp + 30_000_000
+            info = t["sensor_msgs/msg/CameraInfo"](
+                header=header(colour_stamp), height=h, width=w, distortion_model="plumb_bob",
+                D=np.zeros(5), K=k, R=np.eye(3).reshape(-1), P=np.zeros(12), binning_x=0,
+                binning_y=0, roi=t["sensor_msgs/msg/RegionOfInterest"](
+                    x_offset=0, y_offset=0, height=0, width=0, do_rectify=False))
+            colour = t["sensor_msgs/msg/Image"](
+                header=header(colour_stamp), height=h, width=w, encoding="rgb8", is_bigendian=0,
+                step=w * 3, data=np.ascontiguousarray(bgr[:, :, ::-1]).reshape(-1))
+            depth = t["sensor_msgs/msg/Image"](
+                header=header(depth_stamp), height=h, width=w, encoding="32FC1",
+                is_bigendian=0, step=w * 4, data=metres.view(np.uint8).reshape(-1))
+            for name, msg in (("info", info), ("depth", depth), ("colour", colour)):
+                writer.write(conns[name], logged, store.serialize_ros1(msg, conns[name].msgtype))
+    topics = ["--image-topic", "/camera/rgb/image_raw", "--depth-topic",
+              "/camera/depth_registered/image", "--camera-info-topic", "/camera/rgb/camera_info",
+              "--pipeline", "topdown", "--no-progress"]
+    assert main(["bag", str(tmp_path / "robot.bag"), "--output", str(tmp_path / "covered"),
+                 "--depth-tolerance", "0.4", *topics]) == 0
+    side = yaml.safe_load((tmp_path / "covered" / "robot.poses.yaml").read_text())
+    assert side["frames_processed"] == 40 and side["frames_with_3d"] == 40
+    assert side["frames_without_3d"] == {}
+    poses, _ = read_topic(tmp_path / "covered" / "robot.poses", "/poses")
+    z = [k.position.z for _, _, m in poses for p in m.people for k in p.keypoints
+         if k.position_valid]
+    assert len(z) > 40 * 2 * 10 and 1.9 < np.median(z) < 2.7
+    capsys.readouterr()
+    assert main(["bag", str(tmp_path / "robot.bag"), "--output", str(tmp_path / "default"),
+                 *topics]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    side = yaml.safe_load((tmp_path / "default" / "robot.poses.yaml").read_text())
+    assert side["frames_processed"] == 40 and side["frames_with_3d"] == 0
+    assert side["frames_without_3d"] == {"no_partner": 40}
+    assert lines[-2] == ("warning: robot.bag: 40 of 40 frames have no 3D (no_partner 40); "
+                         "check --depth-topic, --camera-info-topic and --depth-tolerance")
+    poses, _ = read_topic(tmp_path / "default" / "robot.poses", "/poses")
+    assert len(poses) == 40 and not any(k.position_valid for _, _, m in poses
+                                        for p in m.people for k in p.keypoints)

@@ -226,7 +226,7 @@ def test_run_with_a_depth_folder_writes_3d_positions(tmp_path, capsys):
     assert main(["run", str(clip), "--output", str(out), "--no-progress", "--depth", str(depth),
                  "--intrinsics", "380,380,213,120"]) == 0
     records = [json.loads(line) for line in (out / "keypoints.jsonl").read_text().splitlines()]
-    assert len(records) == 6 and all(r["depth"] for r in records)
+    assert len(records) == 6 and all(r["depth_status"] == "ok" for r in records)
     person = records[-1]["people"][0]
     z = [p[2] for p in person["positions"] if p is not None]
     assert z and np.allclose(z, 2.5, rtol=0.02) and abs(person["position"][2] - 2.5) < 0.05

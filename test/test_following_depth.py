@@ -12,7 +12,7 @@ from pose_estimation_ros.following.depth import (
     add_positions,
     depth_to_metres,
 )
-from pose_estimation_ros.ros.image import depth_to_array
+from pose_estimation_ros.transport.image import depth_to_array
 
 PERSON, WALL, HAND = 2.0, 4.0, 1.5
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pose_estimation_ros"
 #: lowest first: a module may import its own layer and the layers before it
-LAYERS = ("core", "models", "vision", "tracking", "pipelines", "following", "ros", "bags", "cli")
-#: the modules that import rclpy or ROS message packages (the rest of `ros` is plain Python,
-#: shared with the bag tools and tested without ROS)
-ROS_MODULES = {"ros/node.py", "ros/main.py", "ros/support.py", "ros/depth.py"}
+LAYERS = ("core", "models", "vision", "tracking", "pipelines", "following", "stream",
+          "transport", "ros", "bags", "cli")
+#: the layer that imports rclpy or ROS message packages: every module of it, and no other
+ROS_LAYER = "ros"
 _ROS_ROOTS = ("rclpy", "builtin_interfaces", "rcl_interfaces", "lifecycle_msgs", "tf2_ros")
 
 
@@ -48,10 +48,36 @@ def layer_violations(root: Path = PACKAGE) -> list[str]:
                                     f"({parts[1]}, a higher layer)")
             ros = parts[0] in _ROS_ROOTS or parts[0].endswith("_msgs") \
                 or (parts[0] == package and parts[1:2] == ["msg"])
-            if ros and rel.as_posix() not in ROS_MODULES:
-                problems.append(f"{rel}:{line} imports {name}: only {sorted(ROS_MODULES)} "
-                                "may need a ROS 2 installation")
+            if ros and rel.parts[0] != ROS_LAYER:
+                problems.append(f"{rel}:{line} imports {name}: only {ROS_LAYER}/ may need a "
+                                "ROS 2 installation")
     return problems
+
+
+def rclpy_free_ros_modules(root: Path = PACKAGE) -> list[str]:
+    """Modules of ros/ that import neither rclpy nor ROS messages: they belong lower."""
+    found = []
+    for path in sorted((root / ROS_LAYER).glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        names = [n for _, n in _imports(path, root)]
+        own = [n.split(".")[2] for n in names if n.startswith(f"{root.name}.{ROS_LAYER}.")
+               and len(n.split(".")) > 2]
+        if not any(n.split(".")[0] in _ROS_ROOTS or n.split(".")[0].endswith("_msgs")
+                   or n.startswith(f"{root.name}.msg") for n in names) and not own:
+            found.append(path.name)
+    return found
+
+
+def import_cycles(root: Path = PACKAGE) -> list[tuple[str, str]]:
+    """Pairs of the package's modules that import each other (at module level or inside a
+    function: either way one needs the other to be complete)."""
+    edges = set()
+    for path in sorted(root.rglob("*.py")):
+        module = ".".join((root.name, *path.relative_to(root).with_suffix("").parts))
+        for _, name in _imports(path, root):
+            edges.add((module.removesuffix(".__init__"), name))
+    return sorted((a, b) for a, b in edges if a < b and (b, a) in edges)
 
 
 def test_every_subpackage_is_a_known_layer():
@@ -65,6 +91,13 @@ def test_layers_import_only_downward():
     assert layer_violations() == []
 
 
+def test_ros_means_imports_rclpy_and_nothing_imports_itself_back():
+    """ros/ holds only modules that need ROS 2 (the rest is in stream/ and transport/, where
+    bags/ can use it without ROS), and no two modules import each other."""
+    assert rclpy_free_ros_modules() == []
+    assert import_cycles() == []
+
+
 def test_the_rule_catches_an_upward_import(tmp_path):
     """The checker itself: a pipeline importing the node, a tracker importing the CLI through
     a relative import, and a vision module importing rclpy are each reported."""
@@ -75,7 +108,12 @@ def test_the_rule_catches_an_upward_import(tmp_path):
     (pkg / "pipelines" / "bad.py").write_text("from pose_estimation_ros.ros.node import main\n")
     (pkg / "tracking" / "worse.py").write_text("from ..cli import main\nfrom . import kalman\n")
     (pkg / "vision" / "rosy.py").write_text("import rclpy\n")
-    (pkg / "ros" / "fine.py").write_text("from ..core.results import Person\n")
+    (pkg / "ros" / "fine.py").write_text("from ..core.results import Person\nimport rclpy\n")
+    (pkg / "ros" / "plain.py").write_text("from ..core.results import Person\n")
+    (pkg / "ros" / "a.py").write_text("import rclpy\nfrom . import b\n")
+    (pkg / "ros" / "b.py").write_text("import rclpy\n\ndef f():\n    from .a import x\n")
+    assert rclpy_free_ros_modules(pkg) == ["plain.py"]
+    assert import_cycles(pkg) == [("pose_estimation_ros.ros.a", "pose_estimation_ros.ros.b")]
     found = layer_violations(pkg)
     assert len(found) == 3, found
     assert any("pipelines/bad.py:1" in p and "ros.node" in p for p in found)

@@ -132,7 +132,7 @@ def _run_corpus(graph, node, pub, cases, capfd):
     capfd.readouterr()
     poses = []
     graph.probe.create_subscription(PersonPoseArray, "poses", poses.append, 100)
-    assert wait_for(lambda: node.pub_poses.get_subscription_count() == 1)
+    assert wait_for(lambda: node.outputs.poses.get_subscription_count() == 1)
     outcomes = {}
     for name, msg, _ in cases:
         before = node.scheduler.stats
@@ -165,7 +165,7 @@ def test_raw_image_corpus(graph, capfd):
     warnings = _run_corpus(graph, node, pub, raw_cases(now), capfd)
     assert any("unsupported image encoding 'BGR8'" in w for w in warnings)
     assert any("truncated" in w for w in warnings)
-    assert dict(node.stamps.counts) == {"ok": 11, "backwards": 2, "unknown": 1, "future": 1,
+    assert dict(node.stream.stamps.counts) == {"ok": 11, "backwards": 2, "unknown": 1, "future": 1,
                                         "duplicate": 1}  # the last good frame: backwards
 
 

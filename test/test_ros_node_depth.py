@@ -47,21 +47,20 @@ class Rig:
         def infos_arrived() -> bool:  # cameras publish CameraInfo with every frame
             infos[0].publish(_info(self.w, self.h))
             infos[1].publish(_info(self.w, self.h, 0.5))
-            return node.camera_k is not None and node.depth.k is not None
+            return node.stream.colour_k is not None and node.stream.depth_k is not None
         assert wait_for(infos_arrived, step=0.2)
         self.poses, self.targets = [], []
         graph.probe.create_subscription(PersonPoseArray, "poses", self.poses.append, 100)
         graph.probe.create_subscription(PoseStamped, "target_pose", self.targets.append, 100)
-        assert wait_for(lambda: node.pub_poses.get_subscription_count() == 1 and
-                        node.target.pub_pose.get_subscription_count() == 1)
+        assert wait_for(lambda: node.outputs.poses.get_subscription_count() == 1 and
+                        node.outputs.target.get_subscription_count() == 1)
         self.sent = 0
 
     def send(self, sec: int, depth: Image | None = None, frame_index: int | None = None):
         if depth is not None:
-            before = len(self.node.depth.pairing._frames) + self.node.depth.pairing.restarts
+            before = self.node.stream.sync.received
             self.depth.publish(depth)
-            assert wait_for(lambda: len(self.node.depth.pairing._frames)
-                            + self.node.depth.pairing.restarts != before)
+            assert wait_for(lambda: self.node.stream.sync.received > before)
         frame = self.frames[(frame_index if frame_index is not None else self.sent) % 40]
         self.colour.publish(image_msg(frame, sec=sec, frame_id=FRAME_ID))
         self.sent += 1
@@ -116,15 +115,20 @@ def test_missing_stale_unregistered_and_bad_depth(graph, capfd):
         assert _valid(msg) == 0 and not any(p.position_valid for p in msg.people), name
     assert len(rig.targets) == targets_before  # no target_pose without valid 3D
     err = capfd.readouterr().err
-    for reason in ("stale or missing depth", "not registered to the colour image",
-                   "unsupported depth encoding 'bgr8'", "but depth/camera_info says 160×90"):
+    for reason in ("stale, late or missing depth", "not registered to the colour image",
+                   "unsupported depth encoding 'bgr8'", "80×45 but its CameraInfo says 160×90"):
         assert sum(reason in line for line in err.splitlines()) == 1, (reason, err)
     msg = rig.send(5, _depth(w, h, sec=5))  # stamps went back (bag looped): pairing restarts
-    assert _valid(msg) > 0 and node.depth.pairing.restarts == 1
+    assert _valid(msg) > 0 and node.stream.sync.restarts == 1
     msg = rig.send(40, _depth(w, h, sec=40))
     assert _valid(msg) > 0
     diagnostics = []
     graph.probe.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
     assert wait_for(lambda: diagnostics)
+    assert wait_for(lambda: diagnostics and {kv.key: kv.value for kv in diagnostics[-1]
+                                             .status[0].values}["frames_with_3d"] == "7")
     values = {kv.key: kv.value for kv in diagnostics[-1].status[0].values}
-    assert values["frames_without_depth"] == "4" and values["frames_with_depth"] == "7"
+    assert values["frames_without_3d"] == "4" and values["frames_with_3d"] == "7"
+    assert (values["without_3d_no_partner"], values["without_3d_unregistered"],
+            values["without_3d_depth_rejected"], values["without_3d_size_mismatch"]) == \
+        ("1", "1", "1", "1")

@@ -13,7 +13,7 @@ from pose_estimation_ros.msg import PersonPoseArray  # noqa: E402
 
 
 def _call(graph, client, request):
-    assert client.wait_for_service(timeout_sec=10.0)
+    assert client.wait_for_service(timeout_sec=30.0)
     future = client.call_async(request)
     assert wait_for(future.done, 60)
     return future.result()
@@ -49,7 +49,7 @@ def test_transitions_through_the_lifecycle_services(graph):
     got = []
     graph.probe.create_subscription(PersonPoseArray, "poses", got.append, 10)
     pub = image_publisher(graph, node)
-    assert wait_for(lambda: node.pub_poses.get_subscription_count() == 1)
+    assert wait_for(lambda: node.outputs.poses.get_subscription_count() == 1)
     frame = np.zeros((120, 160, 3), np.uint8)
     pub.publish(image_msg(frame, sec=1))
     assert wait_for(lambda: len(got) == 1)
@@ -59,11 +59,11 @@ def test_transitions_through_the_lifecycle_services(graph):
     assert state() == State.PRIMARY_STATE_INACTIVE
     assert wait_for(lambda: pub.get_subscription_count() == 0)  # unsubscribed
     assert node.pipeline is models  # models stay loaded
-    ticks = _thread_cpu_ticks(node.worker)
+    ticks = [_thread_cpu_ticks(t) for t in node.stream.threads]
     for i in range(30):  # a camera still streams
         pub.publish(image_msg(frame, sec=2 + i))
         time.sleep(1 / 30)
-    assert _thread_cpu_ticks(node.worker) == ticks  # no processing: not one clock tick
+    assert [_thread_cpu_ticks(t) for t in node.stream.threads] == ticks  # not one clock tick
     assert len(got) == 1
 
     assert transition(Transition.TRANSITION_ACTIVATE)  # back without reloading
@@ -75,7 +75,7 @@ def test_transitions_through_the_lifecycle_services(graph):
     assert transition(Transition.TRANSITION_DEACTIVATE)
     assert transition(Transition.TRANSITION_CLEANUP)  # frees the models
     assert state() == State.PRIMARY_STATE_UNCONFIGURED and node.pipeline is None
-    assert node.worker is None
+    assert node.stream is None
     s = node.scheduler.stats
     assert s.received == s.published + s.dropped and s.published == 2
 

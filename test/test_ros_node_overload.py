@@ -72,14 +72,25 @@ def test_latency_is_bounded_at_2x_and_4x_overload(graph):
         return bool(c) and c["frames_received"] + c["frames_missed"] == total and \
             c["frames_received"] == c["frames_published"] + c["frames_dropped"]
 
-    for i in range(12):  # one at a time: the round trip and the node's compute
+    # a frame published while the node's reliable subscription is still being matched is lost
+    # without a trace: send until one comes back, then count from there
+    assert wait_for(lambda: pub.get_subscription_count() == 1, 10)
+    for i in range(30):
         key = send(i)
+        if wait_for(lambda: key in arrivals, 3):
+            break
+    assert key in arrivals, node.output
+    assert wait_for(lambda: bool(counts()) and counts()["frames_published"] == 1, 10)
+    base = counts()["frames_received"] + counts()["frames_missed"]
+    calibration = []
+    for i in range(50, 62):  # one at a time: the round trip and the node's compute
+        calibration.append(key := send(i))
         assert wait_for(lambda: key in arrivals, 30), node.output
-    round_trip = float(np.median([arrivals[k] - sent[k] for k in list(sent)[4:]]))
-    assert wait_for(lambda: settled(12), 10), status()
+    round_trip = float(np.median([arrivals[k] - sent[k] for k in calibration[4:]]))
+    assert wait_for(lambda: settled(base + 12), 10), status()
     compute = float(status()["compute_ms_median"]) / 1000
     assert compute > 0, status()
-    figures, first, total = {}, 100, 12
+    figures, first, total = {}, 100, base + 12
     for factor in (2, 4):
         before = counts()
         keys = []
@@ -116,6 +127,7 @@ def test_latency_is_bounded_at_2x_and_4x_overload(graph):
         bound = 2 * (round_trip + phase_compute) + 0.1
         assert p95 < bound, (factor, bound, np.round(latencies, 3).tolist())
     c = counts()
+    assert c["frames_received"] + c["frames_missed"] == total
     assert c["frames_published"] == len(arrivals) == sum(published.values())
     assert max(published.values()) == 1  # nothing published twice
     assert set(arrivals) <= set(sent)

@@ -115,7 +115,7 @@ def test_camera_info_gives_valid_markers(graph):
     info = CameraInfo(width=w, height=h, k=[500.0, 0.0, w / 2, 0.0, 500.0, h / 2, 0.0, 0.0, 1.0])
     info.header.frame_id = "camera_optical"
     info_pub.publish(info)
-    assert wait_for(lambda: node.camera_k is not None)
+    assert wait_for(lambda: node.stream.colour_k is not None)
     pub.publish(image_msg(frame, sec=5, frame_id="camera_optical"))
     assert wait_for(lambda: markers)
     array = markers[-1].markers
@@ -193,6 +193,6 @@ def test_core_warnings_reach_rosout_and_stamps_are_explicit(graph):
         pub.publish(image_msg(frame, sec=sec))
         assert wait_for(lambda: len(got) == i + 1)
     assert all(m.latency.sec == 0 and m.latency.nanosec == 0 for m in got)  # unknown, not 57 y
-    assert node.stamps.counts["unknown"] == 1 and node.stamps.counts["future"] == 1
+    assert node.stream.stamps.counts["unknown"] == 1 and node.stream.stamps.counts["future"] == 1
     assert wait_for(lambda: any("stamp is 0" in m.msg for m in logs)
                     and any("ahead of this node's clock" in m.msg for m in logs))

@@ -17,7 +17,8 @@ from pathlib import Path
 import yaml
 
 from .. import __version__
-from .process import CSV_COLUMNS, BagError, BagJob, process_bag, sidecar_path
+from .outputs import CSV_COLUMNS
+from .process import BagError, BagJob, process_bag, sidecar_path
 
 SIDECAR_VERSION = 1
 
@@ -78,24 +79,23 @@ def _environment() -> dict:
             "onnxruntime": onnxruntime.__version__}
 
 
-_PIPELINE = None  # one per worker process, reused for its bags
+#: one step per worker process (its models loaded once), reused for the bags of a run
+_STEP: dict = {"key": None, "step": None}
 
 
-def _worker(job: BagJob, options, tracker, parameters: dict, position: int,
+def _worker(job: BagJob, options, config, parameters: dict, position: int,
             progress: bool) -> dict:
-    global _PIPELINE
-    from ..pipelines.registry import create_pipeline
-    from ..pipelines.video import VideoPipeline
+    from ..stream.step import create_step
     from .types import typestore
 
-    if _PIPELINE is None:
-        _PIPELINE = VideoPipeline(create_pipeline(options), tracker)
+    if _STEP["key"] != (options, config):
+        _STEP.update(key=(options, config), step=create_step(options, config))
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(desc=job.input.name, unit="frame", position=position, leave=False)
     try:
-        stats = process_bag(job, _PIPELINE, typestore(), bar)
+        stats = process_bag(job, _STEP["step"], typestore(), bar)
     finally:
         if bar is not None:
             bar.close()
@@ -110,8 +110,9 @@ def _worker(job: BagJob, options, tracker, parameters: dict, position: int,
     return record
 
 
-def run(args, options, tracker, depth, target) -> int:
-    """The `bag` command; returns the exit code (2 for a bag that cannot be processed)."""
+def run(args, options, config) -> int:
+    """The `bag` command (`options` the pipeline's, `config` the frame step's); returns the
+    exit code (2 for a bag that cannot be processed)."""
     bags = find_bags(args.inputs)
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -119,12 +120,10 @@ def run(args, options, tracker, depth, target) -> int:
     if jobs > 1 and options.runtime.threads == 0:  # share the cores instead of oversubscribing
         options = replace(options, runtime=replace(options.runtime,
                                                    threads=max(1, (os.cpu_count() or 1) // jobs)))
-    parameters = {"pipeline": _plain(asdict(options)), "tracker": _plain(asdict(tracker)),
-                  "depth": _plain(asdict(depth)), "target": _plain(asdict(target)),
+    parameters = {"pipeline": _plain(asdict(options)), "step": _plain(asdict(config)),
                   "bag": {k: getattr(args, k) for k in (
                       "image_topic", "depth_topic", "camera_info_topic", "depth_info_topic",
-                      "namespace", "storage", "markers", "annotated", "copy_input",
-                      "depth_tolerance")}}
+                      "namespace", "storage", "markers", "annotated", "copy_input")}}
     todo, skipped = [], []
     for bag in bags:
         output, sidecar = output_paths(out_dir, bag)
@@ -137,22 +136,38 @@ def run(args, options, tracker, depth, target) -> int:
             input=bag, output=output, image_topic=args.image_topic, depth_topic=args.depth_topic,
             camera_info_topic=args.camera_info_topic, depth_info_topic=args.depth_info_topic,
             namespace=args.namespace, storage=args.storage, markers=args.markers,
-            annotated=args.annotated, copy_input=args.copy_input, csv=part, depth=depth,
-            target=target, depth_tolerance=args.depth_tolerance))
+            annotated=args.annotated, copy_input=args.copy_input, csv=part))
     for bag in skipped:
         print(f"{bag}: complete with these parameters, skipped (--resume)")
-    failures = _run_jobs(todo, options, tracker, parameters, jobs, not args.no_progress)
+    failures, records = _run_jobs(todo, options, config, parameters, jobs,
+                                  not args.no_progress)
     if args.csv:
         _merge_csv(bags, out_dir, Path(args.csv))
     for _bag, reason in failures:
         print(f"error: {reason}", file=sys.stderr)
+    for record in records:
+        if (warning := depth_warning(record)):
+            print(warning)
     done = len(todo) - len(failures)
     print(f"bags={len(bags)} processed={done} skipped={len(skipped)} failed={len(failures)}")
     return 2 if failures else 0
 
 
-def _run_jobs(todo, options, tracker, parameters, jobs, progress) -> list:
-    failures = []
+def depth_warning(record: dict) -> str | None:
+    """A line for a bag whose frames mostly have no 3D, with the reasons."""
+    without = record.get("frames_without_3d")
+    if not without:
+        return None
+    missing, total = sum(without.values()), record["frames_processed"]
+    if missing * 2 <= total:
+        return None
+    reasons = ", ".join(f"{k} {n}" for k, n in sorted(without.items(), key=lambda kv: -kv[1]))
+    return (f"warning: {Path(record['input']).name}: {missing} of {total} frames have no 3D "
+            f"({reasons}); check --depth-topic, --camera-info-topic and --depth-tolerance")
+
+
+def _run_jobs(todo, options, config, parameters, jobs, progress) -> tuple[list, list]:
+    failures, records = [], []
     overall = None
     if progress:
         from tqdm import tqdm
@@ -160,25 +175,26 @@ def _run_jobs(todo, options, tracker, parameters, jobs, progress) -> list:
     if jobs == 1:
         for job in todo:
             try:
-                _worker(job, options, tracker, parameters, 1, progress)
+                records.append(_worker(job, options, config, parameters, 1, progress))
             except BagError as exc:
                 failures.append((job.input, str(exc)))
             if overall:
                 overall.update(1)
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_worker, job, options, tracker, parameters, 1 + i % jobs,
+            futures = {pool.submit(_worker, job, options, config, parameters, 1 + i % jobs,
                                    progress): job for i, job in enumerate(todo)}
             for future in as_completed(futures):
                 try:
-                    future.result()
+                    records.append(future.result())
                 except BagError as exc:
                     failures.append((futures[future].input, str(exc)))
                 if overall:
                     overall.update(1)
     if overall:
         overall.close()
-    return failures
+    order = {str(job.input.resolve()): i for i, job in enumerate(todo)}
+    return failures, sorted(records, key=lambda r: order[r["input"]])
 
 
 def _merge_csv(bags: list[Path], out_dir: Path, target: Path) -> None:

@@ -3,7 +3,9 @@
 The definitions come from the `.msg` files the ROS build generates code from (`msg/` in the
 source tree, `share/pose_estimation_ros/msg` in a colcon or pip install), so the definition
 text and the RIHS01 type hash in a written bag are what `colcon build` produces (a test
-compares both against the build's type descriptions).
+compares both against the build's type descriptions). `BagMessages` builds rosbags messages
+for `transport.convert`, every field the caller leaves out zero, empty or default (rosbags'
+classes take every field; rclpy's constructors fill them).
 """
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..ros.convert import MessageTypes
-
 MSG_NAMES = ("Keypoint", "PersonPose", "PersonPoseArray", "Skeleton")
 PACKAGE = "pose_estimation_ros"
+_ZEROS = {"bool": False, "string": ""}
+_ARRAY_DTYPES = {"uint8": np.uint8, "int8": np.int8, "uint16": np.uint16, "int16": np.int16,
+                 "uint32": np.uint32, "int32": np.int32, "uint64": np.uint64,
+                 "int64": np.int64, "float32": np.float32, "float64": np.float64}
 
 
 def msg_dir() -> Path:
@@ -47,12 +51,41 @@ def typestore(distro: str = "ROS2_JAZZY"):
     return store
 
 
-def message_types(store) -> MessageTypes:
-    """The classes `ros_convert` builds messages from, out of a rosbags typestore."""
-    t = store.types
-    return MessageTypes(
-        PersonPoseArray=t[f"{PACKAGE}/msg/PersonPoseArray"],
-        PersonPose=t[f"{PACKAGE}/msg/PersonPose"], Keypoint=t[f"{PACKAGE}/msg/Keypoint"],
-        Skeleton=t[f"{PACKAGE}/msg/Skeleton"], Point=t["geometry_msgs/msg/Point"],
-        Duration=t["builtin_interfaces/msg/Duration"],
-        uint16_array=lambda values: np.array(list(values), np.uint16))
+def default_message(store, typename: str, **fields):
+    """A message of `typename` with `fields` set and every other field zero, empty or default
+    (recursively), like an rclpy constructor."""
+    from rosbags.interfaces import Nodetype
+
+    values = {}
+    for name, (kind, detail) in store.fielddefs[typename][1]:
+        if name in fields:
+            values[name] = fields[name]
+        elif kind == Nodetype.BASE:
+            values[name] = _ZEROS.get(detail[0], 0)
+        elif kind == Nodetype.NAME:
+            values[name] = default_message(store, detail)
+        elif kind == Nodetype.ARRAY:  # fixed length
+            (sub_kind, sub), length = detail
+            values[name] = np.zeros(length, _ARRAY_DTYPES[sub[0]]) if sub_kind == Nodetype.BASE \
+                else [default_message(store, sub) for _ in range(length)]
+        else:  # sequence
+            (sub_kind, sub), _ = detail
+            values[name] = np.zeros(0, _ARRAY_DTYPES[sub[0]]) if sub_kind == Nodetype.BASE \
+                and sub[0] in _ARRAY_DTYPES else []
+    return store.types[typename](**values)
+
+
+class BagMessages:
+    """A `transport.convert.MessageFactory` over a rosbags typestore."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def new(self, typename: str, **fields):
+        return default_message(self.store, typename, **fields)
+
+    def uint16s(self, values):
+        return np.array(list(values), np.uint16)
+
+    def uint8s(self, data: bytes):
+        return np.frombuffer(data, np.uint8)

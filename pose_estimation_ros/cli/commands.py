@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -16,7 +15,7 @@ from ..models.specs import MODELS
 from ..pipelines.base import DET_SCORE, MIN_PERSON_SCORE
 from ..pipelines.registry import PipelineOptions, create_pipeline
 from ..vision.draw import draw_result
-from ..vision.imaging import ImageError, VideoReader, is_video, iter_inputs, to_bgr8
+from ..vision.imaging import ImageError, iter_inputs, to_bgr8
 
 log = logging.getLogger("pose_estimation_ros")
 
@@ -54,111 +53,14 @@ def _video_pipeline(args):
         det_interval=args.det_interval, smoothing=not args.no_smoothing))
 
 
-class _DepthRun:
-    """`run --depth`: depth frames paired by index with the colour frames, 3D positions and
-    the follow target in every JSON line."""
-
-    def __init__(self, args):
-        from ..following.depth import DepthConfig, iter_depth
-        from ..following.targets import TargetConfig, TargetSelector
-
-        if not args.intrinsics:
-            raise ValueError("--depth needs --intrinsics fx,fy,cx,cy of the colour camera")
-        self.k = _camera_matrix(args.intrinsics, "--intrinsics")
-        self.depth_k = _camera_matrix(args.depth_intrinsics, "--depth-intrinsics") \
-            if args.depth_intrinsics else None
-        self.frames = iter_depth(args.depth)
-        self.config = DepthConfig(min_depth=args.min_depth, max_depth=args.max_depth)
-        self.selector = TargetSelector(TargetConfig(policy=args.target_policy))
-        self.ended = False
-
-    def add(self, result, shape) -> dict:
-        from ..following.depth import add_positions
-
-        depth = None if self.ended else next(self.frames, None)
-        if depth is None:
-            if not self.ended:
-                log.warning("the depth input ended before the colour input: no 3D from here")
-            self.ended = True
-            return {"depth": False, "target_track_id": -1}
-        k = self.depth_k
-        if k is None:  # registered depth at another resolution: the colour K scaled
-            scale = np.array([depth.shape[1] / shape[1], depth.shape[0] / shape[0], 1.0])
-            k = self.k * scale[:, None]
-        add_positions(result.people, result.topology, depth, k, self.k, self.config)
-        return {"depth": True, "target_track_id": self.selector.update(result).track_id}
-
-
-def _camera_matrix(text: str, option: str) -> np.ndarray:
-    try:
-        fx, fy, cx, cy = (float(v) for v in text.split(","))
-    except ValueError:
-        raise ValueError(f"{option} must be fx,fy,cx,cy (pixels), not {text!r}") from None
-    return np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1]], np.float64)
-
-
 def cmd_run(args) -> int:
-    from .stats import JitterMeter
+    from ..following.targets import TargetConfig
+    from ..tracking.tracker import TrackerConfig
+    from .run import cmd_run as run
 
-    source = Path(args.input)
-    out_dir = Path(args.output)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    video = is_video(source)
-    pipeline = _video_pipeline(args) if video else _pipeline(args, static=True)
-    tracker = pipeline.tracker if video and not args.no_tracking else None
-    writer = None
-    frames = iter_inputs(source)
-    if video:
-        reader = VideoReader(source)
-        frames = iter(reader)
-        if not args.no_progress:
-            from tqdm import tqdm
-
-            frames = tqdm(frames, total=reader.frame_count, unit="frame", desc=source.name)
-    depth = _DepthRun(args) if args.depth else None
-    count = people = dropped = 0
-    jitter = JitterMeter()
-    start = time.perf_counter()
-    jsonl_path = out_dir / "keypoints.jsonl"
-    with open(jsonl_path, "w") as jsonl:
-        for frame in frames:
-            try:
-                if frame.image is None:
-                    raise ImageError(frame.error)
-                result = pipeline.process(frame.image, frame.stamp)
-            except ImageError as exc:  # a bad frame is counted, never the end of the run
-                log.warning("frame %s dropped: %s", frame.name, exc)
-                dropped += 1
-                continue
-            count += 1
-            people += len(result.people)
-            if tracker is not None:
-                jitter.add(frame.index, result, tracker.raw_keypoints)
-            extra = depth.add(result, frame.image.shape) if depth is not None else {}
-            jsonl.write(json.dumps({"frame": frame.name, **result.to_dict(), **extra}) + "\n")
-            annotated = draw_result(frame.image, result)
-            if video:
-                if writer is None:
-                    h, w = annotated.shape[:2]
-                    writer = cv2.VideoWriter(str(out_dir / "annotated.mp4"),
-                                             cv2.VideoWriter_fourcc(*"mp4v"), reader.fps, (w, h))
-                writer.write(annotated)
-            else:
-                cv2.imwrite(str(out_dir / f"annotated_{Path(frame.name).stem}.jpg"), annotated)
-    if writer is not None:
-        writer.release()
-    elapsed = time.perf_counter() - start
-    print(f"wrote {jsonl_path} and annotated {'video' if video else 'images'} to {out_dir}")
-    if args.stats and tracker is not None:
-        raw, smooth = jitter.figures()
-        print(f"jitter (mean |second difference| of confirmed keypoints): raw {raw:.3f} px, "
-              f"smoothed {smooth:.3f} px, reduction {100 * (1 - smooth / raw):.1f}%")
-        runs = pipeline.detector_runs
-        print(f"detector ran on {runs} of {count} frames ({100 * runs / max(count, 1):.0f}%)")
-    tracks = tracker.confirmed_total if tracker is not None else 0
-    print(f"frames={count} people_per_frame={people / max(count, 1):.2f} tracks={tracks} "
-          f"fps={count / max(elapsed, 1e-9):.1f} dropped={dropped}")
-    return 0
+    args.target = TargetConfig(policy=args.target_policy)
+    return run(args, lambda static: _options(args, static),
+               TrackerConfig(det_interval=args.det_interval, smoothing=not args.no_smoothing))
 
 
 def _demo_image(path: str | None) -> tuple[np.ndarray, str]:
@@ -168,8 +70,8 @@ def _demo_image(path: str | None) -> tuple[np.ndarray, str]:
             raise ImageError(frame.error)
         return frame.image, path
     name = "scikit-image data.astronaut() (NASA, public domain)"
-    # The photo is a PNG inside scikit-image: read it directly, since importing skimage to
-    # load it took 0.7 s of demo's start-up here (issue 15).
+    # The photo is a PNG inside scikit-image: read directly, since importing skimage to
+    # load it takes about 0.7 s of demo's start-up.
     import importlib.util
 
     spec = importlib.util.find_spec("skimage")
@@ -302,16 +204,19 @@ def cmd_bag(args) -> int:
     from ..bags.process import BagError
     from ..following.depth import DepthConfig
     from ..following.targets import TargetConfig
+    from ..stream.step import StepConfig
     from ..tracking.tracker import TrackerConfig
 
     if args.no_tracking:
         raise ValueError("bag always tracks (track ids are part of its output); use "
                          "--no-smoothing for raw keypoints")
-    tracker = TrackerConfig(det_interval=args.det_interval, smoothing=not args.no_smoothing)
+    config = StepConfig(
+        tracking=True, use_depth=bool(args.depth_topic),
+        tracker=TrackerConfig(det_interval=args.det_interval, smoothing=not args.no_smoothing),
+        depth=DepthConfig(min_depth=args.min_depth, max_depth=args.max_depth),
+        target=TargetConfig(policy=args.target_policy), depth_tolerance=args.depth_tolerance)
     try:
-        code = run(args, _options(args), tracker,
-                   DepthConfig(min_depth=args.min_depth, max_depth=args.max_depth),
-                   TargetConfig(policy=args.target_policy))
+        code = run(args, _options(args), config)
     except BagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -67,15 +67,26 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("run", help="annotate an image, a folder of images or a video")
+    p = sub.add_parser("run", help="annotate an image, a folder of images, an image sequence "
+                                   "or a video")
     p.add_argument("input")
     p.add_argument("--output", required=True, help="output folder")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--stats", action="store_true",
-                   help="videos: print keypoint jitter with and without smoothing")
+                   help="videos and sequences: print keypoint jitter with and without "
+                        "smoothing")
+    p.add_argument("--sequence", choices=("auto", "yes", "no"), default="auto",
+                   help="a folder is an image sequence (tracked, stamped at --fps): auto when "
+                        "its names are consecutive frame numbers of one image size (default: "
+                        "%(default)s)")
+    p.add_argument("--fps", type=float, default=30.0,
+                   help="frame rate of an image sequence, for its stamps (default: %(default)s)")
+    p.add_argument("--start-stamp", type=float, default=0.0, metavar="SECONDS",
+                   help="stamp of the first frame (default: %(default)s)")
     p.add_argument("--depth", metavar="PATH",
-                   help="aligned depth paired by index with the input: a folder of 16-bit PNGs "
-                        "(mm) or a 16-bit video; JSON lines get 3D positions")
+                   help="aligned depth: a folder of 16-bit PNGs (mm) paired with the colour "
+                        "frames by file name (by index with a video), or a 16-bit video paired "
+                        "by index; JSON lines get 3D positions")
     p.add_argument("--intrinsics", metavar="FX,FY,CX,CY", help="colour camera (with --depth)")
     p.add_argument("--depth-intrinsics", metavar="FX,FY,CX,CY",
                    help="depth camera (default: the colour intrinsics scaled to its size)")
@@ -83,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-depth", type=float, default=10.0, help="metres (default: 10)")
     p.add_argument("--target-policy", default="closest",
                    choices=("closest", "largest", "centre", "none"),
-                   help="whom to follow, with --depth (default: closest)")
+                   help="whom to follow (closest needs --depth; default: closest)")
     _add_pipeline_args(p)
     _add_tracking_args(p)
     p.set_defaults(func=commands.cmd_run)
@@ -167,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (ModelError, ImageError, ValueError, KeyError) as exc:
+    except (ModelError, ImageError, ValueError, KeyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

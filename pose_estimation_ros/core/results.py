@@ -43,8 +43,6 @@ class Person:
     presence: np.ndarray | None = None
     #: [K, 3] metric landmarks (metres, hip-centred) where the model gives them.
     world_keypoints: np.ndarray | None = None
-    #: [K] depth relative to the hips, in pixels (BlazePose's z), where given.
-    keypoint_z: np.ndarray | None = None
     track_id: int = -1
     track_state: TrackState = TrackState.UNTRACKED
     segmentation: np.ndarray | None = None  # [H, W] float32 probability, image sized

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.camera import colour_to_depth_pixels, deproject
 from ..core.results import CONFIDENT, Person
 from ..core.topology import get_topology
 from ..vision.imaging import ImageError
@@ -124,21 +125,6 @@ def nearest_surface(samples: np.ndarray, min_surface_share: float,
     return np.where((n >= min_valid) & (size > 0), out, np.nan).astype(np.float32)
 
 
-def deproject(points_px: np.ndarray, z: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """[N, 2] pixels at depths [N] → [N, 3] metres in the camera's optical frame (K 3×3)."""
-    x = (points_px[:, 0] - k[0, 2]) / k[0, 0] * z
-    y = (points_px[:, 1] - k[1, 2]) / k[1, 1] * z
-    return np.stack([x, y, z], axis=1).astype(np.float32)
-
-
-def colour_to_depth_pixels(points_px: np.ndarray, colour_k: np.ndarray,
-                           depth_k: np.ndarray) -> np.ndarray:
-    """Colour pixels → pixels of a registered depth image with its own intrinsics (same
-    optical frame, so the same ray)."""
-    rays = (points_px - colour_k[[0, 1], [2, 2]]) / colour_k[[0, 1], [0, 1]]
-    return rays * depth_k[[0, 1], [0, 1]] + depth_k[[0, 1], [2, 2]]
-
-
 def add_positions(people: list[Person], topology_name: str, depth: np.ndarray,
                   depth_k: np.ndarray, colour_k: np.ndarray,
                   config: DepthConfig = DepthConfig()) -> None:
@@ -163,8 +149,7 @@ def add_positions(people: list[Person], topology_name: str, depth: np.ndarray,
                                                        * config.grid ** 2))))
     z = nearest_surface(samples, config.min_surface_share, min_valid)
     z[scores < config.min_score] = np.nan
-    xyz = deproject(points, z, colour_k)
-    xyz[~np.isfinite(z)] = np.nan
+    xyz = deproject(points, z, colour_k).astype(np.float32)
     torso = _torso(topology_name)
     per_person = xyz.reshape(len(people), k_count, 3)
     known = np.isfinite(z).reshape(len(people), k_count)

@@ -75,10 +75,6 @@ class Pipeline:
         """Forget the stream's state (e.g. on a new video)."""
         self.detector_runs = 0
 
-    @property
-    def providers(self) -> dict[str, str]:
-        return {m.spec.id: m.provider for m in self.models}
-
 
 def boxes_array(boxes, scores=None) -> tuple[np.ndarray, np.ndarray]:
     """[M,4] float32 boxes and [M] scores (1 where none are given)."""

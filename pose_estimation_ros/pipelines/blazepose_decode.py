@@ -162,5 +162,4 @@ def landmarks_person(lm: Landmarks, bbox: np.ndarray | None = None,
         bbox = bbox_of_keypoints(lm.keypoints, lm.visibility)
     return Person(bbox=np.asarray(bbox[:4], np.float32), score=float(box_score) * lm.pose_score,
                   keypoints=lm.keypoints.astype(np.float32), keypoint_scores=lm.visibility,
-                  visibility=lm.visibility, presence=lm.presence, world_keypoints=lm.world,
-                  keypoint_z=lm.z)
+                  visibility=lm.visibility, presence=lm.presence, world_keypoints=lm.world)

@@ -41,9 +41,8 @@ class HeadSpec:
     border: str = "constant"
     #: what the crop shows outside the padded box: "image" (RTMPose and BlazePose, trained on
     #: crops with context) or "pad" (MoveNet, EfficientPose). A square input widens a standing
-    #: person's box ~2.5 times, and MoveNet then often picks the neighbour: two people hugging
-    #: gave one pose, not two. BlazePose found both either way (padding moved its GT-box PCK
-    #: both ways: full −0.02, heavy +0.03).
+    #: person's box ~2.5 times, and MoveNet then often picks the neighbour (two people hugging
+    #: give one pose, not two); BlazePose finds both either way.
     outside_box: str = "image"
     simcc_split: float = 2.0
     #: heatmap channel of each topology keypoint, where the model's order differs

@@ -29,10 +29,6 @@ class VideoPipeline:
         self.crops = 0  # pose-model crops since the reset (top-down)
 
     @property
-    def config(self) -> TrackerConfig:
-        return self.tracker.config
-
-    @property
     def topology(self):
         return self.pipeline.topology
 

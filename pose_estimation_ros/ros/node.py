@@ -1,25 +1,18 @@
 """pose_estimation_node: the rclpy wiring of the core, as a managed lifecycle node.
 
-configure loads the models, activate subscribes `image` (or `image/compressed`) and
-`camera_info` and enables the publishers (`poses`, `markers`, `annotated_image`, the latched
-`skeleton`), deactivate unsubscribes (no processing, models stay loaded), cleanup frees the
-models. `/diagnostics` reports in every state. With `autostart` (default) the node configures
-and activates itself. A worker thread processes the latest frame only (`LatestFrameScheduler`).
-Everything it calls is in the transport-free core and tested there; this file only moves data
-between ROS and it.
+configure loads the models and creates the publishers, activate subscribes `image` (or
+`image/compressed`), `camera_info` and with `use_depth` `depth/image` and `depth/camera_info`,
+deactivate unsubscribes (no processing, models stay loaded), cleanup frees the models.
+`/diagnostics` reports in every state. With `autostart` (default) the node configures and
+activates itself. The processing is `stream.live.LiveStream` (threads, scheduling, depth
+synchronisation, the frame step), the messages `ros.outputs`; this file only moves parameters,
+messages and lifecycle events between ROS and them.
 """
 from __future__ import annotations
 
-import array
 import logging
-import sys
-import threading
-import time
 
-import numpy as np
-from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray
-from geometry_msgs.msg import Point
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.exceptions import InvalidParameterValueException
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
@@ -28,39 +21,28 @@ from rclpy.subscription import Subscription
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
-from visualization_msgs.msg import MarkerArray
 
-from pose_estimation_ros.msg import Keypoint, PersonPose, PersonPoseArray, Skeleton
-
+from ..core.camera import CameraError
 from ..models.runtime import ModelPool, hardware_id
-from ..pipelines.registry import create_pipeline
-from ..pipelines.video import VideoPipeline
-from ..vision.draw import draw_result
-from ..vision.imaging import ImageError
-from .convert import MessageTypes, to_pose_array, to_skeleton
-from .depth import DepthInput, TargetOutput, marker_array
-from .image import message_to_bgr
-from .log_throttle import ReasonThrottle
-from .parameters import (
+from ..stream.figures import StreamFigures
+from ..stream.live import Colour, LiveStream
+from ..stream.step import create_step
+from ..stream.sync import DepthSync
+from ..transport.camera_info import intrinsics
+from ..transport.image import depth_message_to_array, message_to_bgr, stamp_ns
+from ..transport.parameters import (
     BY_NAME,
     PARAMS,
-    apply_runtime,
     check_all,
     coerce_all,
-    depth_config,
     pipeline_options,
-    target_config,
-    tracker_config,
+    step_config,
     unknown_parameters,
 )
-from .qos import SequenceGaps, choose_reliability
-from .scheduler import LatestFrameScheduler
-from .stamps import StampChecker
+from ..transport.qos import SequenceGaps, choose_reliability
+from .outputs import Outputs
 from .support import RosLogHandler, descriptor, diagnostic_status
 
-TYPES = MessageTypes(PersonPoseArray=PersonPoseArray, PersonPose=PersonPose, Keypoint=Keypoint,
-                     Skeleton=Skeleton, Point=Point, Duration=Duration,
-                     uint16_array=lambda values: array.array("H", values))
 #: rclpy hands subscription callbacks the DDS message info (sequence numbers) since Iron
 _HAS_MESSAGE_INFO = hasattr(Subscription, "CallbackType")
 _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE,
@@ -94,94 +76,75 @@ class PoseEstimationNode(LifecycleNode):
         if not any(isinstance(h, RosLogHandler) for h in core_log.handlers):
             self._log_bridge = RosLogHandler(self.get_logger())
             core_log.addHandler(self._log_bridge)
-        self.lock = threading.Lock()  # pipeline and values, between worker and callbacks
-        self.pipeline = None
+        self.stream: LiveStream | None = None
+        self.scheduler = None  # the last stream's counts, kept after cleanup
+        self.outputs: Outputs | None = None
         self.active = False
-        self.scheduler = LatestFrameScheduler()
-        self.stamps = StampChecker()
-        self.throttle = ReasonThrottle(5.0)
+        self.figures = StreamFigures()
         self.input_loss = SequenceGaps()
         self.loss_known = False
-        self.worker: threading.Thread | None = None
-        self.image_sub = self.info_sub = self.qos_timer = self.depth = self.target = None
+        self._subs: list = []
+        self.image_sub = self.qos_timer = None
         self.reliability = ""
-        self.camera_k = None
-        self.warned_no_camera_info = False
-        self.latencies: list[float] = []
-        self.last_counts = (0, 0, time.monotonic())
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         period = self.values["diagnostics_period"]
         self.create_timer(period if BY_NAME["diagnostics_period"].check(period) is None else 1.0,
                           self._publish_diagnostics)
 
+    @property
+    def pipeline(self):
+        """The stream's pipeline (None while unconfigured)."""
+        return self.stream.step.pipeline if self.stream is not None else None
+
     # ---- lifecycle --------------------------------------------------------------------------
     def on_configure(self, state) -> TransitionCallbackReturn:
         problems = check_all(self.values)
+        try:
+            config = step_config(self.values)
+        except ValueError as exc:  # cross-parameter rules (min_depth < max_depth)
+            problems.append(str(exc))
         for reason in problems:
             self.get_logger().fatal(f"invalid parameter: {reason}")
         if problems:
             return FAILURE
         try:
-            depth_config(self.values)
-        except ValueError as exc:
-            self.get_logger().fatal(f"invalid parameter: {exc}")
-            return FAILURE
-        try:
-            pipeline = create_pipeline(pipeline_options(self.values), self.pool)
+            step = create_step(pipeline_options(self.values), config, self.pool)
         except Exception as exc:  # a missing or corrupt model file, an onnxruntime error
             self.get_logger().fatal(f"cannot load the {self.values['pipeline']} pipeline: {exc}")
             return FAILURE
-        with self.lock:
-            self.pipeline = (VideoPipeline(pipeline, tracker_config(self.values))
-                             if self.values["tracking"] else pipeline)
-        self.pub_poses = self.create_lifecycle_publisher(PersonPoseArray, "poses", 10)
-        self.pub_markers = self.create_lifecycle_publisher(MarkerArray, "markers", 10)
-        self.pub_annotated = self.create_lifecycle_publisher(Image, "annotated_image", 1)
-        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
-        self.pub_skeleton = self.create_lifecycle_publisher(Skeleton, "skeleton", latched)
-        self.target = TargetOutput(self, target_config(self.values), self.values["publish_tf"])
-        self.scheduler.open()
-        self.worker = threading.Thread(target=self._work, name="pose_estimation", daemon=True)
-        self.worker.start()
+        self.outputs = Outputs(self, self.values["publish_tf"])
+        self.stream = LiveStream(
+            step, decode=_decode, publish=self._publish, log=self._log,
+            now_ns=lambda: self.get_clock().now().nanoseconds,
+            decode_depth=depth_message_to_array if config.use_depth else None,
+            sync=DepthSync(config.depth_tolerance))
+        self.scheduler = self.stream.scheduler
+        self.stream.start()
         models = ", ".join(f"{m.spec.id} on {m.provider}" for m in self.pipeline.models)
         self.get_logger().info(f"configured: pipeline {self.values['pipeline']}: {models}")
         return super().on_configure(state)
 
     def on_activate(self, state) -> TransitionCallbackReturn:
         self._subscribe()
-        self.info_sub = self.create_subscription(CameraInfo, "camera_info", self._on_camera_info,
-                                                 self._image_qos())
-        if self.values["use_depth"]:
-            self.depth = DepthInput(self, self._image_qos(), self.values["depth_tolerance"],
-                                    depth_config(self.values))
         if self.values["qos_reliability"] == "auto":  # follow publishers that come and go
             self.qos_timer = self.create_timer(1.0, self._check_qos)
         result = super().on_activate(state)
-        self.pub_skeleton.publish(to_skeleton(TYPES, self.pipeline.topology))
+        self.outputs.publish_skeleton(self.pipeline.topology)
         self.active = True
         return result
 
     def on_deactivate(self, state) -> TransitionCallbackReturn:
         self.active = False
-        for entity, destroy in ((self.image_sub, self.destroy_subscription),
-                                (self.info_sub, self.destroy_subscription),
-                                (self.qos_timer, self.destroy_timer)):
-            if entity is not None:
-                destroy(entity)
-        self.image_sub = self.info_sub = self.qos_timer = None
-        if self.depth is not None:
-            self.depth.destroy(self)
-            self.depth = None
+        self._unsubscribe()
+        if self.qos_timer is not None:
+            self.destroy_timer(self.qos_timer)
+            self.qos_timer = None
         return super().on_deactivate(state)
 
     def on_cleanup(self, state) -> TransitionCallbackReturn:
-        self._stop_worker()
-        for pub in (self.pub_poses, self.pub_markers, self.pub_annotated, self.pub_skeleton):
-            self.destroy_lifecycle_publisher(pub)
-        self.target.destroy()
-        with self.lock:
-            self.pipeline = None  # the onnxruntime sessions go with it, unless shared
+        self._stop_stream()
+        self.outputs.destroy()
+        self.outputs = None
         self.get_logger().info("cleaned up: models unloaded" if self.pool is None else
                                "cleaned up: the models shared with this process's other "
                                "cameras stay loaded")
@@ -190,7 +153,7 @@ class PoseEstimationNode(LifecycleNode):
     def on_shutdown(self, state) -> TransitionCallbackReturn:
         if self.active:
             self.on_deactivate(state)
-        if self.pipeline is not None:
+        if self.stream is not None:
             self.on_cleanup(state)
         return SUCCESS
 
@@ -206,18 +169,18 @@ class PoseEstimationNode(LifecycleNode):
         return True
 
     def close(self) -> None:
-        """Stop the worker before the context goes, then destroy the node."""
+        """Stop the threads before the context goes, then destroy the node."""
         self.active = False
-        self._stop_worker()
+        self._stop_stream()
         if self._log_bridge is not None:
             logging.getLogger("pose_estimation_ros").removeHandler(self._log_bridge)
         self.destroy_node()
 
-    def _stop_worker(self) -> None:
-        self.scheduler.close()
-        if self.worker is not None:
-            self.worker.join(timeout=10.0)
-            self.worker = None
+    def _stop_stream(self) -> None:
+        """The threads stop and the models go (unless shared); `scheduler` keeps the counts."""
+        if self.stream is not None:
+            self.stream.stop()
+            self.stream = None
 
     # ---- parameters -------------------------------------------------------------------------
     def _on_set_parameters(self, params) -> SetParametersResult:
@@ -229,20 +192,24 @@ class PoseEstimationNode(LifecycleNode):
                 return SetParametersResult(successful=False, reason=reason)
         values = coerce_all(dict(self.values) | {p.name: p.value for p in params
                                                  if p.name in BY_NAME})
-        with self.lock:
-            if self.pipeline is not None:
-                apply_runtime(self.pipeline, values)
-            if self.target is not None:
-                self.target.selector.config = target_config(values)
-            if self.depth is not None:
-                self.depth.config = depth_config(values)
-                self.depth.pairing.tolerance_ns = int(round(values["depth_tolerance"] * 1e9))
-            self.values = values
+        try:
+            config = step_config(values)
+        except ValueError as exc:
+            return SetParametersResult(successful=False, reason=str(exc))
+        stream = self.stream
+        if stream is not None:
+            with stream.infer_lock, stream.finish_lock:
+                stream.step.apply(pipeline_options(values), config)
+                stream.sync.tolerance_s = config.depth_tolerance
+        self.values = values
         return SetParametersResult(successful=True)
 
     # ---- input ------------------------------------------------------------------------------
-    def _image_qos(self, reliability: str = "") -> QoSProfile:
-        return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
+    def _image_qos(self, reliability: str = "", depth: int = 1) -> QoSProfile:
+        """Colour: the latest frame only. Depth keeps a few (`depth` 10): a depth frame lost
+        in the subscription's queue while the executor was busy is a colour frame without
+        3D, and keeping one costs nothing until a colour frame pairs with it."""
+        return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth,
                           reliability=_RELIABILITY[reliability or self.reliability
                                                    or "best_effort"],
                           durability=DurabilityPolicy.VOLATILE)
@@ -252,142 +219,104 @@ class PoseEstimationNode(LifecycleNode):
             else (Image, "image")
 
     def _offered(self) -> list[str]:
-        topic = self.resolve_topic_name(self._image_topic()[1])
-        infos = self.get_publishers_info_by_topic(topic)
+        msg_type, topic = self._image_topic()
+        infos = self.get_publishers_info_by_topic(self.resolve_topic_name(topic))
         self.loss_known = _HAS_MESSAGE_INFO and len(infos) == 1
         return ["reliable" if i.qos_profile.reliability == ReliabilityPolicy.RELIABLE
                 else "best_effort" for i in infos]
 
     def _subscribe(self) -> None:
+        """The image, camera_info and, with use_depth, depth subscriptions, all with the
+        reliability the image publishers offer."""
         self.reliability, why = choose_reliability(self.values["qos_reliability"],
                                                    self._offered())
+        qos = self._image_qos()
         msg_type, topic = self._image_topic()
         callback = self._on_image_info if _HAS_MESSAGE_INFO else self._on_image
-        self.image_sub = self.create_subscription(msg_type, topic, callback, self._image_qos())
+        self.image_sub = self.create_subscription(msg_type, topic, callback, qos)
+        self._subs = [self.image_sub, self.create_subscription(
+            CameraInfo, "camera_info", self._on_camera_info, qos)]
+        if self.values["use_depth"]:
+            deep = self._image_qos(depth=10)
+            self._subs += [
+                self.create_subscription(Image, "depth/image", self._on_depth, deep),
+                self.create_subscription(CameraInfo, "depth/camera_info", self._on_depth_info,
+                                         qos)]
         self.input_loss.restart()
         self.get_logger().info(f"subscribed to {self.image_sub.topic_name} "
                                f"({self.reliability}: {why})")
 
+    def _unsubscribe(self) -> None:
+        for sub in self._subs:
+            self.destroy_subscription(sub)
+        self._subs, self.image_sub = [], None
+
     def _check_qos(self) -> None:
         wanted, _ = choose_reliability("auto", self._offered())
         if self.image_sub is not None and wanted != self.reliability:
-            if self.depth is not None:  # depth first: `reliability` tells the colour's is done
-                self.depth.subscribe(self, self._image_qos(wanted))
-            self.destroy_subscription(self.image_sub)
+            self._unsubscribe()
             self._subscribe()
 
     def _on_image(self, msg) -> None:
-        self.scheduler.put(msg)
+        self.stream.put(msg)
 
     def _on_image_info(self, msg, info) -> None:
         if self.loss_known:
             self.input_loss.update(int(info["publication_sequence_number"]))
-        self.scheduler.put(msg)
+        self.stream.put(msg)
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
-        k = np.asarray(msg.k, np.float64).reshape(3, 3)
-        self.camera_k = k if k[0, 0] > 0 and k[1, 1] > 0 else None
+        self.stream.colour_k = self._intrinsics(msg, "camera_info")
 
-    # ---- processing -------------------------------------------------------------------------
-    def _warn(self, message: str, key: str | None = None, error: bool = False) -> None:
-        text = self.throttle(message, key)
-        if text is not None:
-            if error:  # two call sites: rclpy fixes a call site's severity at its first call
-                self.get_logger().error(text)
-            else:
-                self.get_logger().warning(text)
+    def _on_depth(self, msg: Image) -> None:
+        self.stream.put_depth(stamp_ns(msg), msg.header.frame_id, msg)
 
-    def _work(self) -> None:
-        while (msg := self.scheduler.take()) is not None:
-            try:
-                bgr = message_to_bgr(msg)
-            except ImageError as exc:
-                self._warn(f"frame rejected: {exc}")
-                self.scheduler.done(False, "rejected")
-                continue
-            stamp_ns = Time.from_msg(msg.header.stamp).nanoseconds
-            now_ns = self.get_clock().now().nanoseconds
-            check = self.stamps.check(stamp_ns, now_ns)
-            if (note := self.stamps.describe(check, stamp_ns, now_ns)):
-                self._warn(note, key=f"stamp {check.kind}")
-            try:
-                with self.lock:
-                    result = self.pipeline.process(bgr, check.pipeline_stamp)
-                    if self.depth is not None and (why := self.depth.add_positions(
-                            result, msg.header, self.camera_k)):
-                        self._warn(f"no 3D for this frame: {why}", key=why[:30],
-                                   error="not registered" in why)  # a setup error
-                if not (self.active and self.context.ok()):
-                    self.scheduler.done(False, "discarded")  # deactivated or shutting down
-                    continue
-                self._publish(msg.header, bgr, result, check.latency is not None)
-                self.scheduler.done(True)
-            except Exception as exc:  # never let one frame stop the node
-                if self.active and self.context.ok():
-                    self._warn(f"frame dropped: {type(exc).__name__}: {exc}",
-                               key=type(exc).__name__, error=True)
-                    self.scheduler.done(False, "failed")
-                else:
-                    self.scheduler.done(False, "discarded")
+    def _on_depth_info(self, msg: CameraInfo) -> None:
+        info = self._intrinsics(msg, "depth/camera_info", full=True)
+        self.stream.depth_k, self.stream.depth_info_size = \
+            (info.k, info.size) if info is not None else (None, None)
 
-    def _publish(self, header, bgr: np.ndarray, result, stamp_known: bool) -> None:
+    def _intrinsics(self, msg, topic: str, full: bool = False):
+        try:
+            info = intrinsics(msg, f"CameraInfo on {topic}")
+        except CameraError as exc:
+            self._log(f"{exc}: ignored", True, key=f"camera_info {topic}")
+            return None
+        return info if full else info.k
+
+    # ---- output -----------------------------------------------------------------------------
+    def _log(self, text: str, error: bool, key: str | None = None) -> None:
+        if key is not None:
+            text = self.stream.throttle(text, key) if self.stream else text
+            if text is None:
+                return
+        # two call sites: rclpy fixes a call site's severity at its first call
+        if error:
+            self.get_logger().error(text)
+        else:
+            self.get_logger().warning(text)
+
+    def _publish(self, out, colour: Colour, check) -> bool:
+        if not (self.active and self.context.ok()):
+            return False  # deactivated or shutting down: counted as discarded
         latency = 0.0  # the message's "unknown"
-        if stamp_known:
-            latency = max(0.0, (self.get_clock().now() - Time.from_msg(header.stamp))
+        if check.latency is not None:
+            latency = max(0.0, (self.get_clock().now() - Time.from_msg(colour.header.stamp))
                           .nanoseconds * 1e-9)
-            self.latencies.append(latency)
-        topology = self.pipeline.topology
-        target = self.target.update(result, header)
-        self.pub_poses.publish(to_pose_array(TYPES, result, header, topology, latency, target))
-        self._publish_markers(header, result)
-        if self.pub_annotated.get_subscription_count() > 0:
-            annotated = draw_result(bgr, result)
-            h, w = annotated.shape[:2]
-            self.pub_annotated.publish(Image(
-                header=header, height=h, width=w, encoding="bgr8", is_bigendian=0, step=w * 3,
-                data=array.array("B", annotated.tobytes())))
-
-    def _publish_markers(self, header, result) -> None:
-        if self.pub_markers.get_subscription_count() == 0:
-            return
-        if self.camera_k is None:
-            if not self.warned_no_camera_info:
-                self.get_logger().warning("no CameraInfo on 'camera_info': markers are off until "
-                                          "one arrives")
-                self.warned_no_camera_info = True
-            return
-        self.pub_markers.publish(marker_array(header, result, self.pipeline.topology,
-                                              self.camera_k, self.values["marker_depth"]))
+            self.figures.add_latency(latency)
+        self.outputs.publish(out, colour.header, latency, self.values["marker_depth"])
+        return True
 
     # ---- diagnostics ------------------------------------------------------------------------
     def _publish_diagnostics(self) -> None:
-        s = self.scheduler.stats
-        received, published, then = self.last_counts
-        now = time.monotonic()
-        dt = max(now - then, 1e-6)
-        self.last_counts = (s.received, s.published, now)
-        latencies, self.latencies = self.latencies, []
+        stream = self.stream
         pipeline = self.pipeline
         providers = {m.spec.id: m.provider for m in pipeline.models} if pipeline else {}
         fallback = any(p != self.values["provider"] for p in providers.values())
-        state = "active" if self.active else "inactive" if pipeline else "unconfigured"
-        pairs = {
-            "state": state,
-            "input_rate_hz": (s.received - received) / dt,
-            "output_rate_hz": (s.published - published) / dt,
-            "latency_ms_mean": 1000 * float(np.mean(latencies)) if latencies else float("nan"),
-            "compute_ms_median": self.scheduler.compute_ms_median,
-            **{f"frames_{k}": v for k, v in vars(s).items() if k != "pending"},
-            "frames_missed": self.input_loss.lost if self.loss_known else "unknown",
-            "image_reliability": self.reliability or "-",
-            **({f"frames_{k}": n for k, n in sorted(self.depth.counts.items())}
-               if self.depth is not None else {}),
-            "target_track_id": self.target.track_id if self.target else -1,
-            "target_reason": self.target.reason if self.target else "-",
-            **{f"stamps_{k}": n for k, n in sorted(self.stamps.counts.items())},
-            "providers": ", ".join(f"{k}={v}" for k, v in providers.items()),
-            "models": ", ".join(providers),
-        }
+        state = "active" if self.active else "inactive" if stream else "unconfigured"
+        pairs = self.figures.pairs(
+            state, stream, missed=self.input_loss.lost if self.loss_known else "unknown",
+            reliability=self.reliability or "-", providers=providers)
         status = diagnostic_status(
             f"{self.get_fully_qualified_name()}: pose estimation",
             hardware_id(next(iter(providers.values()), self.values["provider"])),
@@ -397,7 +326,7 @@ class PoseEstimationNode(LifecycleNode):
             header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
 
 
-if __name__ == "__main__":  # python -m pose_estimation_ros.ros.node [--ros-args …]
-    from pose_estimation_ros.ros.main import main
+def _decode(msg) -> Colour:
+    return Colour(message_to_bgr(msg), stamp_ns(msg), msg.header.frame_id, msg.header)
 
-    sys.exit(main())
+

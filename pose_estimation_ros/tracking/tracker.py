@@ -56,13 +56,11 @@ class TrackerConfig:
     #: run the person detector every N frames (1 = every frame); poses give the boxes between
     det_interval: int = 5
     #: pose-derived boxes: keypoints at or above this score, at least half of them, box × scale
-    #: (0.5 before issue 15: on the basketball clip poses then fell short on 137 of 300
-    #: frames and each forced the detector; at 0.3 it is 38, with fewer ids and more people)
+    #: (README "Tracking layer" has the figures behind each of these rules)
     pose_box_min_score: float = CONFIDENT
     pose_box_scale: float = 1.25
     #: while no ankle is confident, the box reaches this many torso sizes from the hips
-    #: (MoveNet's crop rule, see pose_box.py; 0 = off; issue 15: basketball clip 100 → 88
-    #: detector runs, 9 → 6 ids, hug clip unchanged)
+    #: (MoveNet's crop rule, see pose_box.py; 0 = off)
     pose_box_torso: float = 1.9
     #: a detection overlapping a track's box (a missing track's: its Kalman prediction) by at
     #: least this IoU is that track's: the crop is the detector's box, the id the track's
@@ -150,8 +148,8 @@ class Tracker:
         self.topology = topology
         self._parts = BodyParts.of(topology)
         # imported here, not with the module: scipy.optimize takes 0.6 s to import and only
-        # video tracking needs it (not `demo` or `--help`), and not inside the first tracked
-        # frame either (issue 15: `bench` counted it in the BlazePose run's frame time)
+        # video tracking needs it (not `demo` or `--help`); and not inside the first tracked
+        # frame either, where it would count as that frame's time
         from scipy.optimize import linear_sum_assignment
 
         self._assign = linear_sum_assignment

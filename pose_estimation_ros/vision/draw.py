@@ -1,4 +1,11 @@
-"""Drawing results onto images (the annotated output of `run` and of the ROS node)."""
+"""The annotated image every path renders (`run`, `bag --annotated`, the node's
+`annotated_image`): what a person looks at first.
+
+Per person: the box and the label in the track's colour (`#id`, or the score when untracked),
+limbs of the left side in orange and of the right side in blue (centre lines in the track's
+colour), confident joints as white dots. The follow target gets a thick box and `TARGET`, with
+its distance in metres where its 3D centre is known.
+"""
 from __future__ import annotations
 
 import cv2
@@ -7,8 +14,11 @@ import numpy as np
 from ..core.results import CONFIDENT, FrameResult
 from ..core.topology import get_topology
 
-_PALETTE = [(0, 200, 255), (255, 120, 0), (80, 220, 80), (220, 60, 220), (60, 60, 255),
-            (255, 220, 0), (0, 160, 160), (160, 80, 255)]
+#: track colours (BGR), none of them orange or blue, which mark left and right limbs
+_PALETTE = [(80, 220, 80), (220, 60, 220), (60, 60, 255), (0, 230, 230), (160, 80, 255),
+            (0, 160, 160), (200, 200, 0), (200, 200, 200)]
+LEFT_BGR = (0, 140, 255)  # orange
+RIGHT_BGR = (255, 90, 0)  # blue
 
 
 def colour_for(track_id: int) -> tuple[int, int, int]:
@@ -16,24 +26,38 @@ def colour_for(track_id: int) -> tuple[int, int, int]:
     return _PALETTE[max(track_id, 0) % len(_PALETTE)]
 
 
-def draw_result(image: np.ndarray, result: FrameResult, min_score: float = CONFIDENT) -> np.ndarray:
-    """Copy of `image` with every person's skeleton, joints and box; low-score joints hidden."""
+def _side(name: str) -> int:
+    return -1 if name.startswith("left_") else 1 if name.startswith("right_") else 0
+
+
+def draw_result(image: np.ndarray, result: FrameResult, target_track_id: int = -1,
+                min_score: float = CONFIDENT) -> np.ndarray:
+    """Copy of `image` with every person drawn (see the module docstring)."""
     out = image.copy()
     topology = get_topology(result.topology)
+    sides = [_side(n) for n in topology.keypoints]
     thick = max(1, round(max(out.shape[:2]) / 400))
+    font = 0.4 * thick
     for person in result.people:
         colour = colour_for(person.track_id)
         pts = np.round(person.keypoints).astype(int)
         ok = person.keypoint_scores >= min_score
         for a, b in topology.edges:
             if ok[a] and ok[b]:
-                cv2.line(out, tuple(pts[a]), tuple(pts[b]), colour, thick, cv2.LINE_AA)
+                side = sides[a] if sides[a] == sides[b] else 0
+                limb = LEFT_BGR if side < 0 else RIGHT_BGR if side > 0 else colour
+                cv2.line(out, tuple(pts[a]), tuple(pts[b]), limb, thick, cv2.LINE_AA)
         for p, good in zip(pts, ok):
             if good:
                 cv2.circle(out, tuple(p), thick + 2, (255, 255, 255), -1, cv2.LINE_AA)
         x1, y1, x2, y2 = np.round(person.bbox).astype(int)
-        cv2.rectangle(out, (x1, y1), (x2, y2), colour, 1)
+        is_target = target_track_id >= 0 and person.track_id == target_track_id
+        cv2.rectangle(out, (x1, y1), (x2, y2), colour, 3 * thick if is_target else 1)
         label = f"{person.score:.2f}" if person.track_id < 0 else f"#{person.track_id}"
-        cv2.putText(out, label, (x1, max(y1 - 4, 10)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.4 * thick, colour, thick, cv2.LINE_AA)
+        if is_target:
+            label += " TARGET"
+            if person.position is not None and np.all(np.isfinite(person.position)):
+                label += f" {float(np.linalg.norm(person.position)):.2f} m"
+        cv2.putText(out, label, (x1, max(y1 - 4, 10)), cv2.FONT_HERSHEY_SIMPLEX, font, colour,
+                    thick, cv2.LINE_AA)
     return out

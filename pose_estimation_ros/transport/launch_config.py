@@ -12,7 +12,8 @@ import os
 from .parameters import BY_NAME
 
 #: launch arguments passed to the node as parameters when they are not empty
-PARAMETER_ARGUMENTS = ("pipeline", "provider", "use_compressed", "autostart")
+PARAMETER_ARGUMENTS = ("pipeline", "provider", "use_compressed", "autostart", "use_depth",
+                       "target_policy", "publish_tf")
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 
@@ -67,7 +68,29 @@ def autostart(args: dict[str, str], params: str) -> bool:
     return BY_NAME["autostart"].default
 
 
-def image_remappings(image_topic: str, camera_info_topic: str) -> list[tuple[str, str]]:
+def image_remappings(image_topic: str, camera_info_topic: str, depth_image_topic: str = "",
+                     depth_info_topic: str = "") -> list[tuple[str, str]]:
+    """The node's input remappings; the depth topics only where given."""
     image_topic = image_topic.rstrip("/") or "image"
-    return [("image", image_topic), ("image/compressed", image_topic + "/compressed"),
-            ("camera_info", camera_info_topic or "camera_info")]
+    remaps = [("image", image_topic), ("image/compressed", image_topic + "/compressed"),
+              ("camera_info", camera_info_topic or "camera_info")]
+    for name, topic in (("depth/image", depth_image_topic), ("depth/camera_info",
+                                                             depth_info_topic)):
+        if topic.strip():
+            remaps.append((name, topic.strip().rstrip("/")))
+    return remaps
+
+
+def rviz_remappings(image_topic: str) -> list[tuple[str, str]]:
+    """config/pose_estimation.rviz shows `image`: the camera's image topic."""
+    return [("image", image_topic.rstrip("/") or "image")]
+
+
+def realsense_topics(camera: str) -> dict[str, str]:
+    """The launch arguments of realsense2_camera's topics (`align_depth.enable:=true`) under
+    `camera`, its namespace and name (/camera/camera by default since realsense-ros 4.54)."""
+    base = "/" + camera.strip("/")
+    return {"image_topic": f"{base}/color/image_raw",
+            "camera_info_topic": f"{base}/color/camera_info",
+            "depth_image_topic": f"{base}/aligned_depth_to_color/image_raw",
+            "depth_info_topic": f"{base}/aligned_depth_to_color/camera_info"}

@@ -11,17 +11,18 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from pose_estimation_ros.bags.types import message_types, typestore
+from pose_estimation_ros.bags.types import BagMessages, typestore
+from pose_estimation_ros.core.camera import deproject
 from pose_estimation_ros.core.results import FrameResult, Person
 from pose_estimation_ros.core.topology import BLAZEPOSE33, COCO17
-from pose_estimation_ros.ros.convert import (
-    MessageTypes,
+from pose_estimation_ros.transport.convert import (
+    body_transforms,
+    marker_array,
     marker_specs,
-    to_pose_array,
-    to_skeleton,
-    unproject,
+    pose_array,
+    skeleton,
+    target_pose,
 )
-from pose_estimation_ros.vision.draw import colour_for
 
 MSG_DIR = ROOT / "msg"
 MSG_NAMES = ["Keypoint", "PersonPose", "PersonPoseArray", "Skeleton"]
@@ -69,8 +70,8 @@ def _typestore(store_name: str):
     return typestore(store_name)
 
 
-def _types(store) -> MessageTypes:
-    return message_types(store)
+def _types(store) -> BagMessages:
+    return BagMessages(store)
 
 
 def _person(k: int, seed: int, track_id: int, state: str, visibility: bool) -> Person:
@@ -103,8 +104,8 @@ def test_pose_array_round_trips_through_cdr(store_name, topology, people):
     first_person.positions = np.where(np.arange(topology.num_keypoints)[:, None] % 2 == 0, 1.5,
                                       np.nan) * np.ones((1, 3))
     first_person.position = np.array([0.1, -0.2, 1.5], np.float32)
-    msg = to_pose_array(types, result, _header(store), topology, 0.0421,
-                        target_track_id=first_person.track_id)
+    msg = pose_array(types, result, _header(store), 0.0421,
+                     target_track_id=first_person.track_id)
     name = "pose_estimation_ros/msg/PersonPoseArray"
     wire = store.serialize_cdr(msg, name)
     back = store.deserialize_cdr(wire, name)
@@ -124,7 +125,7 @@ def test_pose_array_round_trips_through_cdr(store_name, topology, people):
         vis = [k.visibility for k in out.keypoints]
         assert all(math.isnan(v) for v in vis) == (topology is COCO17)
     states = [p.track_state for p in back.people]
-    PersonPose = types.PersonPose
+    PersonPose = store.types["pose_estimation_ros/msg/PersonPose"]
     expected = {"confirmed": PersonPose.TRACK_STATE_CONFIRMED,
                 "tentative": PersonPose.TRACK_STATE_TENTATIVE,
                 "": PersonPose.TRACK_STATE_UNTRACKED}
@@ -141,16 +142,16 @@ def test_pose_array_round_trips_through_cdr(store_name, topology, people):
 
 def test_skeleton_message_carries_the_edges():
     store = _typestore("ROS2_JAZZY")
-    msg = to_skeleton(_types(store), COCO17)
+    msg = skeleton(_types(store), COCO17)
     back = store.deserialize_cdr(store.serialize_cdr(msg, "pose_estimation_ros/msg/Skeleton"),
                                  "pose_estimation_ros/msg/Skeleton")
     assert list(zip(back.edge_start, back.edge_end)) == list(COCO17.edges)
     assert list(back.keypoint_names) == list(COCO17.keypoints)
 
 
-def test_markers_unproject_with_camera_info_and_prefer_depth():
+def test_markers_deproject_with_camera_info_and_prefer_depth():
     k = np.array([[500, 0, 320], [0, 500, 240], [0, 0, 1]], np.float64)
-    np.testing.assert_allclose(unproject(np.array([[320, 240], [820, 240]]), k, 2.0),
+    np.testing.assert_allclose(deproject(np.array([[320, 240], [820, 240]]), 2.0, k),
                                [[0, 0, 2], [2, 0, 2]])
     person = _person(17, 1, 7, "confirmed", False)
     person.keypoint_scores[:] = 0.9
@@ -158,13 +159,40 @@ def test_markers_unproject_with_camera_info_and_prefer_depth():
     depth = np.full((17, 3), np.nan)
     depth[0] = (0.1, 0.2, 3.0)
     person.positions = depth
-    specs = marker_specs(result, COCO17, k, 2.0, colour_for)
+    specs = marker_specs(result, k, 2.0)
     assert [s.kind for s in specs] == ["LINE_LIST", "SPHERE_LIST"]
     lines, joints = specs
     assert len(lines.points) == 2 * len(COCO17.edges) and len(joints.points) == 17
     assert joints.points[0] == (0.1, 0.2, 3.0)  # from depth
     assert joints.points[1][2] == 2.0  # on the marker_depth plane
     assert all(0.0 <= c <= 1.0 for c in lines.color) and lines.color == joints.color
+    store = _typestore("ROS2_JAZZY")
+    header = _header(store)
+    name = "visualization_msgs/msg/MarkerArray"
+    msg = marker_array(_types(store), header, result, k, 2.0)
+    back = store.deserialize_cdr(store.serialize_cdr(msg, name), name)
+    assert [m.action for m in back.markers] == [3, 0, 0]  # DELETEALL, then ADD
+    assert [m.type for m in back.markers[1:]] == [5, 7]  # LINE_LIST, SPHERE_LIST
+    assert back.markers[2].points[0].z == 3.0 and back.markers[1].frame_locked
+
+
+def test_target_pose_and_body_frames():
+    store = _typestore("ROS2_JAZZY")
+    f = _types(store)
+    person = _person(17, 1, 9, "confirmed", False)
+    person.positions = np.full((17, 3), np.nan)
+    person.positions[[11, 12]] = [[0.2, 0.1, 2.0], [0.4, 0.1, 2.2]]  # the hips
+    result = FrameResult(0.0, (640, 480), "coco17", [person, _person(17, 2, 4, "", False)])
+    frames = body_transforms(f, _header(store), result)
+    assert [t.child_frame_id for t in frames] == ["body_9"]  # the other has no 3D
+    t = frames[0].transform.translation
+    assert (t.x, t.y, t.z) == pytest.approx((0.3, 0.1, 2.1))
+    name = "geometry_msgs/msg/PoseStamped"
+    pose = store.deserialize_cdr(store.serialize_cdr(
+        target_pose(f, _header(store), np.array([0.0, 0.0, 2.0])), name), name)
+    assert (pose.pose.position.z, pose.header.frame_id) == (2.0, "camera_color_optical_frame")
+    q = pose.pose.orientation  # facing the camera: x axis turned to point back along -z
+    assert (q.x, q.z) == (0.0, 0.0) and q.y ** 2 + q.w ** 2 == pytest.approx(1.0)
 
 
 def test_package_xml_parses_as_format_3_with_catkin_pkg():
@@ -183,6 +211,7 @@ def test_package_xml_parses_as_format_3_with_catkin_pkg():
 
 def test_launch_file_node_and_entry_point_compile():
     for path in [ROOT / "launch" / "pose_estimation.launch.py",
+                 ROOT / "launch" / "follow.launch.py",
                  ROOT / "pose_estimation_ros" / "ros" / "node.py",
                  ROOT / "scripts" / "pose_estimation_node"]:
         py_compile.compile(str(path), doraise=True, cfile=str(Path("/tmp") / (path.name + ".c")))

@@ -1,9 +1,9 @@
-"""The launch file's argument logic (pose_estimation_ros.ros.launch_config), tested without the
-`launch` package; the launch file itself is tried against a full ROS 2 at acceptance."""
+"""The launch file's argument logic (pose_estimation_ros.transport.launch_config), tested
+without the `launch` package; the launch file itself is tried against a full ROS 2 at acceptance."""
 import pytest
 from conftest import ROOT
 
-from pose_estimation_ros.ros import launch_config
+from pose_estimation_ros.transport import launch_config
 
 SHARE = str(ROOT)  # the installed share folder has the same config/ layout
 
@@ -44,3 +44,26 @@ def test_remappings_cover_raw_compressed_and_camera_info():
         ("image", "/camera/color/image_raw"),
         ("image/compressed", "/camera/color/image_raw/compressed"),
         ("camera_info", "/camera/color/info")]
+
+
+def test_following_arguments_and_the_realsense_layout():
+    args = {"use_depth": "true", "target_policy": "track_id", "publish_tf": "false"}
+    assert launch_config.parameter_overrides(args) == {
+        "use_depth": True, "target_policy": "track_id", "publish_tf": False}
+    with pytest.raises(ValueError, match="target_policy must be one of closest"):
+        launch_config.parameter_overrides({"target_policy": "nearest"})
+    topics = launch_config.realsense_topics("/camera/camera/")
+    assert topics == {
+        "image_topic": "/camera/camera/color/image_raw",
+        "camera_info_topic": "/camera/camera/color/camera_info",
+        "depth_image_topic": "/camera/camera/aligned_depth_to_color/image_raw",
+        "depth_info_topic": "/camera/camera/aligned_depth_to_color/camera_info"}
+    remaps = dict(launch_config.image_remappings(topics["image_topic"],
+                                                 topics["camera_info_topic"],
+                                                 topics["depth_image_topic"],
+                                                 topics["depth_info_topic"]))
+    assert remaps["depth/image"] == "/camera/camera/aligned_depth_to_color/image_raw"
+    assert remaps["depth/camera_info"] == "/camera/camera/aligned_depth_to_color/camera_info"
+    assert "depth/image" not in dict(launch_config.image_remappings("a", "b"))
+    assert launch_config.rviz_remappings("/camera/camera/color/image_raw/") == [
+        ("image", "/camera/camera/color/image_raw")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..following.depth import DepthError
 from ..vision.imaging import ImageError, to_bgr8
 
 #: encoding → (channels, numpy dtype, conversion to BGR or None)
@@ -69,8 +70,6 @@ def depth_to_array(encoding: str, width: int, height: int, step: int, data,
                    is_bigendian: bool = False) -> np.ndarray:
     """A depth sensor_msgs/Image as H×W uint16 millimetres (0 = no data) or float32 metres
     (NaN, inf, 0 = no data), as sent; `depth.depth_to_metres` converts the whole image."""
-    from ..following.depth import DepthError
-
     if encoding not in DEPTH_ENCODINGS:
         raise DepthError(f"unsupported depth encoding {encoding!r}; supported: "
                          f"{', '.join(DEPTH_ENCODINGS)} (aligned depth, REP 118)")
@@ -127,6 +126,17 @@ def jpeg_problem(buffer: np.ndarray) -> str | None:
         return f"invalid marker 0xFF{scan[bad[0] + 1]:02X} inside the image data at byte " \
                f"{sos + 2 + int(bad[0])}"
     return None
+
+
+def depth_message_to_array(msg) -> np.ndarray:
+    """A depth sensor_msgs/Image message (rclpy's or rosbags') as `depth_to_array` gives it."""
+    return depth_to_array(msg.encoding, msg.width, msg.height, msg.step, msg.data,
+                          bool(msg.is_bigendian))
+
+
+def stamp_ns(msg) -> int:
+    """A message's header stamp in integer nanoseconds (ROS 1 and ROS 2 alike)."""
+    return int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
 
 
 def message_to_bgr(msg) -> np.ndarray:

@@ -8,12 +8,8 @@ received = published + dropped + pending, dropped = replaced + rejected + failed
 from __future__ import annotations
 
 import threading
-import time
-from collections import deque
 from dataclasses import dataclass, fields
 from typing import Any
-
-import numpy as np
 
 
 @dataclass
@@ -33,14 +29,12 @@ DROP_REASONS = ("rejected", "failed", "discarded")
 
 
 class LatestFrameScheduler:
-    """`compute_ms_median` is the median time from `take` to `done` over the last `window`
-    frames: the node's own per-frame work, without the transport, which is what an input
-    rate must be compared with to know whether the node keeps up."""
+    """A frame taken is in flight until `done` reports it (several may be: results that
+    wait for their depth partner); `pending` counts the waiting one and those in flight."""
 
-    def __init__(self, window: int = 50):
+    def __init__(self):
         self._cond = threading.Condition()
-        self._compute_s: deque = deque(maxlen=window)
-        self._taken_at: float | None = None
+        self._in_flight = 0
         self._pending: Any = None
         self._has = False
         self._closed = False
@@ -70,17 +64,15 @@ class LatestFrameScheduler:
             if not self._has or self._closed:
                 return None
             frame, self._pending, self._has = self._pending, None, False
-            self._taken_at = time.perf_counter()
+            self._in_flight += 1
             return frame
 
     def done(self, ok: bool = True, reason: str = "failed") -> None:
-        """Report the frame last taken as published, or dropped for `reason`."""
+        """Report a frame taken as published, or dropped for `reason`."""
         if not ok and reason not in DROP_REASONS:
             raise ValueError(f"reason must be one of {DROP_REASONS}, not {reason!r}")
         with self._cond:
-            if self._taken_at is not None:
-                self._compute_s.append(time.perf_counter() - self._taken_at)
-                self._taken_at = None
+            self._in_flight = max(0, self._in_flight - 1)
             if ok:
                 self._stats.published += 1
             else:
@@ -104,17 +96,9 @@ class LatestFrameScheduler:
         setattr(self._stats, reason, getattr(self._stats, reason) + 1)
 
     @property
-    def compute_ms_median(self) -> float:
-        """Median milliseconds from `take` to `done` of the last frames; NaN before the
-        first."""
-        with self._cond:
-            times = list(self._compute_s)
-        return 1000.0 * float(np.median(times)) if times else float("nan")
-
-    @property
     def stats(self) -> SchedulerStats:
         with self._cond:
             s = SchedulerStats(**{f.name: getattr(self._stats, f.name)
                                   for f in fields(SchedulerStats)})
-            s.pending = int(self._has)
+            s.pending = int(self._has) + self._in_flight
             return s

@@ -1,10 +1,10 @@
-"""The node's transport-free helpers: stamp checks, per-reason log throttle, QoS choice and
-input-loss counting."""
+"""stream/stamps.py, stream/log_throttle.py and transport/qos.py: stamp checks, per-reason log
+throttle, QoS choice and input-loss counting."""
 import pytest
 
-from pose_estimation_ros.ros.log_throttle import ReasonThrottle
-from pose_estimation_ros.ros.qos import SequenceGaps, choose_reliability
-from pose_estimation_ros.ros.stamps import StampChecker
+from pose_estimation_ros.stream.log_throttle import ReasonThrottle
+from pose_estimation_ros.stream.stamps import StampChecker
+from pose_estimation_ros.transport.qos import SequenceGaps, choose_reliability
 
 S = 1_000_000_000
 

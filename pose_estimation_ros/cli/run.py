@@ -1,0 +1,206 @@
+"""`run`: an image, a folder of images, an image sequence or a video through the frame step the
+node and `bag` use, into keypoints.jsonl and annotated images or video.
+
+A video, and a folder that is an image sequence (`vision.sequences`: decided by `--sequence
+auto`, or forced with `yes`/`no`), is a stream: tracking, smoothing, the follow target, stamps
+`--start-stamp` + i / fps (the video's frame rate, `--fps` for sequences). Other folders and
+single images are photos: each on its own (static mode, no ids). `--depth` gives aligned depth:
+a folder paired with the colour frames by file name (by index with a video), or a 16-bit video
+paired by index.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+
+from ..core.camera import camera_matrix
+from ..stream.step import DepthFrame, FrameStep, StepConfig, StepOutput, create_step
+from ..stream.sync import NoDepth
+from ..vision.draw import draw_result
+from ..vision.imaging import IMAGE_SUFFIXES, Frame, ImageError, VideoReader, read_image
+from ..vision.sequences import image_files, pair_by_name, sequence_order
+
+log = logging.getLogger("pose_estimation_ros")
+
+
+@dataclass
+class RunInput:
+    kind: str  # "video", "sequence" or "photos"
+    frames: Iterator[Frame]
+    total: int | None
+    fps: float  # the stamps' rate (photos: 0, every stamp is the start stamp)
+    files: list[Path] | None  # the image files in frame order (folders)
+    why: str
+
+
+def open_input(source: Path, sequence: str, fps: float) -> RunInput:
+    if not fps > 0 or fps == float("inf"):
+        raise ValueError(f"--fps must be a positive number of frames per second, not {fps}")
+    if source.is_dir():
+        files = image_files(source)
+        ordered, why = sequence_order(files)
+        if sequence == "yes" and ordered is None:
+            ordered = sorted(files, key=lambda p: (len(p.stem), p.stem))
+            why = "--sequence yes"
+        is_sequence = ordered is not None and sequence != "no"
+        chosen = ordered if is_sequence else files
+        return RunInput("sequence" if is_sequence else "photos", _read(chosen), len(chosen),
+                        fps if is_sequence else 0.0, chosen,
+                        why if sequence == "auto" else f"--sequence {sequence}")
+    if source.suffix.lower() in IMAGE_SUFFIXES:
+        return RunInput("photos", _read([source]), 1, 0.0, [source], "a single image")
+    reader = VideoReader(source)
+    return RunInput("video", iter(reader), reader.frame_count, reader.fps, None, "a video")
+
+
+def _read(files: list[Path]) -> Iterator[Frame]:
+    for i, f in enumerate(files):
+        try:  # one unreadable file is reported, not the end of the run
+            yield Frame(i, 0.0, read_image(f), f.name)
+        except ImageError as exc:
+            yield Frame(i, 0.0, None, f.name, str(exc))
+
+
+class DepthInput:
+    """The depth partner of each colour frame of `run --depth`."""
+
+    def __init__(self, args, run_input: RunInput):
+        from ..following.depth import iter_depth
+
+        if not args.intrinsics:
+            raise ValueError("--depth needs --intrinsics fx,fy,cx,cy of the colour camera")
+        self.colour_k = _matrix(args.intrinsics, "--intrinsics")
+        self.depth_k = _matrix(args.depth_intrinsics, "--depth-intrinsics") \
+            if args.depth_intrinsics else None
+        path = Path(args.depth)
+        self.files = None
+        if path.is_dir() and run_input.files is not None:
+            self.files = pair_by_name(run_input.files, image_files(path))
+        self.frames = iter_depth(path)
+        self.ended = False
+
+    def frame(self, index: int) -> DepthFrame | NoDepth:
+        from ..following.depth import DepthError, read_depth_image
+
+        try:
+            depth = read_depth_image(self.files[index]) if self.files is not None else \
+                (None if self.ended else next(self.frames, None))
+        except DepthError as exc:
+            return NoDepth("depth_rejected", f"depth rejected: {exc}")
+        if depth is None:
+            if not self.ended:
+                log.warning("the depth input ended before the colour input: no 3D from here")
+            self.ended = True
+            return NoDepth("depth_ended", "the depth input ended before the colour input")
+        return DepthFrame(depth, self.depth_k)
+
+
+def _matrix(text: str, option: str):
+    try:
+        fx, fy, cx, cy = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"{option} must be fx,fy,cx,cy (pixels), not {text!r}") from None
+    return camera_matrix(fx, fy, cx, cy)
+
+
+def run_step(args, options_for, tracker) -> tuple[FrameStep, RunInput, DepthInput | None]:
+    """The input, the frame step for it and the depth input of a `run` command line."""
+    run_input = open_input(Path(args.input), args.sequence, args.fps)
+    streamed = run_input.kind != "photos"
+    config = StepConfig(tracking=streamed and not args.no_tracking, tracker=tracker,
+                        use_depth=bool(args.depth), target=args.target)
+    step = create_step(options_for(static=not streamed), config)
+    depth = DepthInput(args, run_input) if args.depth else None
+    return step, run_input, depth
+
+
+def outputs(step: FrameStep, run_input: RunInput, depth: DepthInput | None,
+            start_ns: int) -> Iterator[tuple[Frame, StepOutput | None]]:
+    """Each frame's step output (None for a frame that could not be read), in order."""
+    for frame in run_input.frames:
+        if frame.image is None:
+            yield frame, None
+            continue
+        stamp = start_ns + round(frame.index * 1e9 / run_input.fps) if run_input.fps \
+            else start_ns
+        yield frame, step.step(frame.image, stamp, "", depth.frame(frame.index) if depth
+                               else None, depth.colour_k if depth else None)
+
+
+def cmd_run(args, options_for, tracker) -> int:
+    from .stats import JitterMeter
+
+    step, run_input, depth = run_step(args, options_for, tracker)
+    out_dir = Path(args.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log.info("%s: %s (%s)", args.input, run_input.kind, run_input.why)
+    tracker_state = step.pipeline.tracker if step.config.tracking else None
+    frames = outputs(step, run_input, depth, round(args.start_stamp * 1e9))
+    if run_input.kind == "video" and not args.no_progress:
+        from tqdm import tqdm
+
+        frames = tqdm(frames, total=run_input.total, unit="frame", desc=Path(args.input).name)
+    writer = None
+    count = people = dropped = 0
+    target_ids: set[int] = set()
+    jitter = JitterMeter()
+    start = time.perf_counter()
+    jsonl_path = out_dir / "keypoints.jsonl"
+    with open(jsonl_path, "w") as jsonl:
+        for frame, out in frames:
+            if out is None:  # a bad frame is counted, never the end of the run
+                log.warning("frame %s dropped: %s", frame.name, frame.error)
+                dropped += 1
+                continue
+            count += 1
+            people += len(out.result.people)
+            if tracker_state is not None:
+                jitter.add(frame.index, out.result, tracker_state.raw_keypoints)
+            if out.target.track_id >= 0:
+                target_ids.add(out.target.track_id)
+            jsonl.write(json.dumps(_record(frame, out, depth is not None)) + "\n")
+            annotated = draw_result(frame.image, out.result, out.target.track_id)
+            if run_input.kind == "video":
+                if writer is None:
+                    h, w = annotated.shape[:2]
+                    writer = cv2.VideoWriter(str(out_dir / "annotated.mp4"),
+                                             cv2.VideoWriter_fourcc(*"mp4v"), run_input.fps,
+                                             (w, h))
+                writer.write(annotated)
+            else:
+                cv2.imwrite(str(out_dir / f"annotated_{Path(frame.name).stem}.jpg"), annotated)
+    if writer is not None:
+        writer.release()
+    elapsed = time.perf_counter() - start
+    print(f"wrote {jsonl_path} and annotated {'video' if writer else 'images'} to {out_dir} "
+          f"({run_input.kind}: {run_input.why})")
+    if args.stats and tracker_state is not None:
+        raw, smooth = jitter.figures()
+        print(f"jitter (mean |second difference| of confirmed keypoints): raw {raw:.3f} px, "
+              f"smoothed {smooth:.3f} px, reduction {100 * (1 - smooth / raw):.1f}%")
+        runs = step.pipeline.detector_runs
+        print(f"detector ran on {runs} of {count} frames ({100 * runs / max(count, 1):.0f}%)")
+    if depth is not None:
+        without = step.without_3d
+        why = ", ".join(f"{k} {n}" for k, n in without.items())
+        print(f"depth: 3D on {step.counts['with_3d']} of {count} frames"
+              + (f"; without: {why}" if why else "")
+              + f"; follow targets: {sorted(target_ids) or 'none'}")
+    tracks = tracker_state.confirmed_total if tracker_state is not None else 0
+    print(f"frames={count} people_per_frame={people / max(count, 1):.2f} tracks={tracks} "
+          f"fps={count / max(elapsed, 1e-9):.1f} dropped={dropped}")
+    return 0
+
+
+def _record(frame: Frame, out: StepOutput, with_depth: bool) -> dict:
+    record = {"frame": frame.name, "stamp_ns": out.stamp_ns, **out.result.to_dict(),
+              "target_track_id": out.target.track_id}
+    if with_depth:
+        record["depth_status"] = "ok" if out.no_depth is None else out.no_depth.key
+    return record

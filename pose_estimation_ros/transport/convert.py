@@ -1,0 +1,177 @@
+"""The frame step's output → ROS messages of any implementation: the node builds rclpy
+messages, `bag` rosbags messages, through the same functions, with a `MessageFactory` that
+knows how to make each type. Every field is passed by keyword with plain Python types (rclpy
+rejects numpy scalars); a factory fills the fields a function leaves out (rosbags needs all).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+import numpy as np
+
+from ..core.camera import deproject
+from ..core.results import CONFIDENT, FrameResult, Person, TrackState
+from ..core.topology import Topology, get_topology
+from ..following.targets import facing_camera
+from ..vision.draw import colour_for, draw_result
+
+
+class MessageFactory(Protocol):
+    def new(self, typename: str, **fields) -> Any:
+        """A message of `typename` (e.g. "geometry_msgs/msg/Point") with `fields` set."""
+
+    def uint16s(self, values) -> Any:
+        """A uint16[] field."""
+
+    def uint8s(self, data: bytes) -> Any:
+        """A uint8[] field (image data)."""
+
+
+def duration(f: MessageFactory, seconds: float):
+    ns = max(0, int(round(seconds * 1e9)))
+    return f.new("builtin_interfaces/msg/Duration", sec=ns // 1_000_000_000,
+                 nanosec=ns % 1_000_000_000)
+
+
+def point(f: MessageFactory, p) -> tuple[Any, bool]:
+    """A geometry_msgs/Point and whether it is valid: NaN (never a fake 0) where unknown."""
+    if p is None or not np.all(np.isfinite(p)):
+        return f.new("geometry_msgs/msg/Point", x=math.nan, y=math.nan, z=math.nan), False
+    return f.new("geometry_msgs/msg/Point", x=float(p[0]), y=float(p[1]), z=float(p[2])), True
+
+
+def _keypoints(f: MessageFactory, person: Person) -> list:
+    vis, positions = person.visibility, person.positions
+    out = []
+    for k, (x, y) in enumerate(person.keypoints):
+        position, valid = point(f, positions[k] if positions is not None else None)
+        out.append(f.new(
+            "pose_estimation_ros/msg/Keypoint", x=float(x), y=float(y),
+            score=float(person.keypoint_scores[k]),
+            visibility=float(vis[k]) if vis is not None else math.nan,
+            position=position, position_valid=valid))
+    return out
+
+
+def pose_array(f: MessageFactory, result: FrameResult, header, latency_s: float,
+               target_track_id: int = -1):
+    """A PersonPoseArray for one frame. 3D positions come from each person's `positions` and
+    `position` (filled from depth); without them every position is invalid."""
+    topology = get_topology(result.topology)
+    people = []
+    for person in result.people:
+        x1, y1, x2, y2 = (float(v) for v in person.bbox)
+        centre, valid = point(f, person.position)
+        people.append(f.new(
+            "pose_estimation_ros/msg/PersonPose", track_id=int(person.track_id),
+            track_state=TrackState(person.track_state).msg_value, score=float(person.score),
+            x_min=x1, y_min=y1, x_max=x2, y_max=y2, keypoints=_keypoints(f, person),
+            position=centre, position_valid=valid))
+    return f.new(
+        "pose_estimation_ros/msg/PersonPoseArray", header=header, topology=topology.name,
+        keypoint_names=list(topology.keypoints), image_width=int(result.image_size[0]),
+        image_height=int(result.image_size[1]), people=people,
+        target_track_id=int(target_track_id), latency=duration(f, latency_s))
+
+
+def skeleton(f: MessageFactory, topology: Topology):
+    return f.new("pose_estimation_ros/msg/Skeleton", topology=topology.name,
+                 keypoint_names=list(topology.keypoints),
+                 edge_start=f.uint16s(int(a) for a, _ in topology.edges),
+                 edge_end=f.uint16s(int(b) for _, b in topology.edges))
+
+
+@dataclass
+class MarkerSpec:
+    """What one visualization_msgs/Marker holds."""
+
+    ns: str
+    id: int
+    kind: str  # "LINE_LIST" or "SPHERE_LIST"
+    points: list[tuple[float, float, float]]
+    color: tuple[float, float, float, float]  # RGBA in 0–1
+    scale: float  # line width or sphere diameter, metres
+
+
+def marker_specs(result: FrameResult, k: np.ndarray, plane_depth: float,
+                 colour_of: Callable[[int], tuple] = colour_for,
+                 min_score: float = CONFIDENT) -> list[MarkerSpec]:
+    """Per person a LINE_LIST skeleton and a SPHERE_LIST of joints, placed at the 3D positions
+    from depth where valid, else on a plane `plane_depth` metres in front of the camera."""
+    topology = get_topology(result.topology)
+    specs = []
+    for i, person in enumerate(result.people):
+        xyz = deproject(person.keypoints, plane_depth, k)
+        if person.positions is not None:
+            known = np.all(np.isfinite(person.positions), axis=1)
+            xyz[known] = person.positions[known]
+        seen = person.keypoint_scores >= min_score
+        key = person.track_id if person.track_id >= 0 else i
+        rgb = tuple(c / 255.0 for c in colour_of(key)[::-1])  # BGR 0–255 → RGB 0–1
+        lines = [tuple(map(float, xyz[j])) for a, b in topology.edges if seen[a] and seen[b]
+                 for j in (a, b)]
+        joints = [tuple(map(float, p)) for p in xyz[seen]]
+        specs.append(MarkerSpec("skeleton", 2 * i, "LINE_LIST", lines, (*rgb, 1.0), 0.02))
+        specs.append(MarkerSpec("joints", 2 * i + 1, "SPHERE_LIST", joints, (*rgb, 1.0), 0.05))
+    return specs
+
+
+def marker_array(f: MessageFactory, header, result: FrameResult, k: np.ndarray,
+                 plane_depth: float):
+    """DELETEALL, then the markers of `marker_specs`, frame-locked to the image's frame."""
+    t = "visualization_msgs/msg/Marker"
+    delete_all, add, line_list, sphere_list = 3, 0, 5, 7  # visualization_msgs/Marker constants
+    markers = [f.new(t, header=header, action=delete_all)]
+    for spec in marker_specs(result, k, plane_depth):
+        markers.append(f.new(
+            t, header=header, ns=spec.ns, id=spec.id, action=add,
+            type=line_list if spec.kind == "LINE_LIST" else sphere_list, frame_locked=True,
+            pose=f.new("geometry_msgs/msg/Pose", orientation=f.new(
+                "geometry_msgs/msg/Quaternion", x=0.0, y=0.0, z=0.0, w=1.0)),
+            scale=f.new("geometry_msgs/msg/Vector3", x=spec.scale, y=spec.scale, z=spec.scale),
+            color=f.new("std_msgs/msg/ColorRGBA", r=spec.color[0], g=spec.color[1],
+                        b=spec.color[2], a=spec.color[3]),
+            points=[f.new("geometry_msgs/msg/Point", x=x, y=y, z=z) for x, y, z in spec.points]))
+    return f.new("visualization_msgs/msg/MarkerArray", markers=markers)
+
+
+def annotated_image(f: MessageFactory, header, bgr: np.ndarray, result: FrameResult,
+                    target_track_id: int = -1):
+    """The annotated image (`vision.draw.draw_result`) as a bgr8 sensor_msgs/Image."""
+    drawn = draw_result(bgr, result, target_track_id)
+    h, w = drawn.shape[:2]
+    return f.new("sensor_msgs/msg/Image", header=header, height=h, width=w, encoding="bgr8",
+                 is_bigendian=0, step=w * 3, data=f.uint8s(drawn.tobytes()))
+
+
+def target_pose(f: MessageFactory, header, position: np.ndarray):
+    """The follow target for Nav2: its 3D centre, level, x pointing back to the camera."""
+    x, y, z, w = facing_camera(position)
+    return f.new("geometry_msgs/msg/PoseStamped", header=header, pose=f.new(
+        "geometry_msgs/msg/Pose", position=point(f, position)[0],
+        orientation=f.new("geometry_msgs/msg/Quaternion", x=x, y=y, z=z, w=w)))
+
+
+def body_transforms(f: MessageFactory, header, result: FrameResult,
+                    prefix: str = "body_") -> list:
+    """A `<prefix><track id>` TransformStamped per tracked person with 3D hips: origin at the
+    hip midpoint, no rotation, parent the image's frame."""
+    names = get_topology(result.topology).keypoints
+    hips = [names.index(n) for n in ("left_hip", "right_hip") if n in names]
+    out = []
+    for p in result.people:
+        if p.track_id < 0 or p.positions is None or len(hips) < 2:
+            continue
+        origin = p.positions[hips].mean(axis=0)
+        if not np.all(np.isfinite(origin)):
+            continue
+        out.append(f.new(
+            "geometry_msgs/msg/TransformStamped", header=header,
+            child_frame_id=f"{prefix}{p.track_id}", transform=f.new(
+                "geometry_msgs/msg/Transform", translation=f.new(
+                    "geometry_msgs/msg/Vector3", x=float(origin[0]), y=float(origin[1]),
+                    z=float(origin[2])),
+                rotation=f.new("geometry_msgs/msg/Quaternion", x=0.0, y=0.0, z=0.0, w=1.0))))
+    return out
