@@ -3,8 +3,10 @@
 Human following with a RealSense in one line: pose_estimation.launch.py with depth on and
 realsense2_camera's topics (start the driver with `align_depth.enable:=true`): colour, its
 CameraInfo, aligned depth and its CameraInfo under `camera`. Defaults: the top-down pipeline
-(two or more people), target_policy closest. Every argument of pose_estimation.launch.py may
-be given as well (e.g. target_policy:=track_id, publish_tf:=true, rviz:=true).
+(two or more people), target_policy closest. Every other argument of pose_estimation.launch.py
+may be given as well (e.g. publish_tf:=true, rviz:=true): launch passes command-line arguments
+on to the included file, which declares them (not declared here, so that their defaults are
+that file's).
 """
 import os
 
@@ -15,17 +17,12 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch import LaunchDescription
 from pose_estimation_ros.transport import launch_config
 
-#: forwarded to pose_estimation.launch.py when given here
-PASSED = ("params_file", "namespace", "provider", "autostart", "publish_tf", "rviz",
-          "log_level", "use_compressed")
-
 
 def _include(context):
     conf = context.launch_configurations
     arguments = launch_config.realsense_topics(conf["camera"]) | {
         "use_depth": "true", "pipeline": conf["pipeline"],
         "target_policy": conf["target_policy"]}
-    arguments |= {name: conf[name] for name in PASSED if conf.get(name, "")}
     main = os.path.join(get_package_share_directory("pose_estimation_ros"), "launch",
                         "pose_estimation.launch.py")
     return [IncludeLaunchDescription(PythonLaunchDescriptionSource(main),
@@ -40,6 +37,4 @@ def generate_launch_description() -> LaunchDescription:
                               description="pose pipeline (default: topdown, several people)"),
         DeclareLaunchArgument("target_policy", default_value="closest",
                               description="whom to follow"),
-        *[DeclareLaunchArgument(name, default_value="", description="as in "
-                                "pose_estimation.launch.py") for name in PASSED],
         OpaqueFunction(function=_include)])

@@ -37,8 +37,8 @@ class Sink:
         self.published.set()
         return True
 
-    def log(self, text, error):
-        self.logs.append((text, error))
+    def log(self, text, level):
+        self.logs.append((text, level))
 
 
 def _stream(sink, use_depth=False, wait_s=0.1):
@@ -77,7 +77,8 @@ def test_every_frame_is_published_or_counted_and_nothing_stops_the_worker():
         texts = [t for t, _ in sink.logs]
         assert any("frame rejected: unsupported image encoding" in t for t in texts)
         assert any("frame rejected: RuntimeError: a decoder bug" in t for t in texts)
-        assert any(t.startswith("frame dropped: ImageError") and e for t, e in sink.logs)
+        assert any(t.startswith("frame dropped: ImageError") and level == "error"
+                   for t, level in sink.logs)
         assert stream.compute_ms_median > 0
     finally:
         stream.stop()
@@ -95,6 +96,8 @@ def test_a_result_waits_for_its_depth_partner_and_no_longer_than_the_wait():
         stream.put_depth(rgbd.stamp(0), "cam", depth)
         assert sink.published.wait(5.0)
         assert sink.outputs[0].no_depth is None
+        assert ("follow target: no confirmed person with a 3D position", "info") not in \
+            sink.logs  # nobody chosen yet is no change
         sink.published.clear()
         start = time.monotonic()
         stream.put(SimpleNamespace(image=bgr, stamp=rgbd.stamp(1)))  # its depth never comes

@@ -280,21 +280,23 @@ class PoseEstimationNode(LifecycleNode):
         try:
             info = intrinsics(msg, f"CameraInfo on {topic}")
         except CameraError as exc:
-            self._log(f"{exc}: ignored", True, key=f"camera_info {topic}")
+            self._log(f"{exc}: ignored", "error", key=f"camera_info {topic}")
             return None
         return info if full else info.k
 
     # ---- output -----------------------------------------------------------------------------
-    def _log(self, text: str, error: bool, key: str | None = None) -> None:
+    def _log(self, text: str, level: str, key: str | None = None) -> None:
         if key is not None:
             text = self.stream.throttle(text, key) if self.stream else text
             if text is None:
                 return
-        # two call sites: rclpy fixes a call site's severity at its first call
-        if error:
+        # one call site per severity: rclpy fixes a call site's severity at its first call
+        if level == "error":
             self.get_logger().error(text)
-        else:
+        elif level == "warning":
             self.get_logger().warning(text)
+        else:
+            self.get_logger().info(text)
 
     def _publish(self, out, colour: Colour, check) -> bool:
         if not (self.active and self.context.ok()):

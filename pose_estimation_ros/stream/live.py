@@ -49,7 +49,8 @@ class _Held:
 class LiveStream:
     """`decode(msg) -> Colour` (ImageError for bad input), `decode_depth(msg) -> ndarray`
     (ImageError), `publish(output, colour, check) -> bool` (False: not published, e.g.
-    deactivated), `log(text, error)`; `now_ns()` is the transport's clock for stamp checks."""
+    deactivated), `log(text, level)` with level "info", "warning" or "error"; `now_ns()` is
+    the transport's clock for stamp checks."""
 
     def __init__(self, step: FrameStep, decode: Callable, publish: Callable, log: Callable,
                  now_ns: Callable[[], int], decode_depth: Callable | None = None,
@@ -115,7 +116,7 @@ class LiveStream:
     def _warn(self, message: str, key: str | None = None, error: bool = False) -> None:
         text = self.throttle(message, key)
         if text is not None:
-            self.log(text, error)
+            self.log(text, "error" if error else "warning")
 
     def _work(self) -> None:
         while (msg := self.scheduler.take()) is not None:
@@ -176,6 +177,8 @@ class LiveStream:
                                        held.colour.frame_id, depth, self.colour_k,
                                        held.colour.image)
             self.last_target = out.target
+            if out.target.changed:
+                self.log(f"follow target: {out.target.reason}", "info")
             if out.no_depth is not None:
                 self._warn(f"no 3D for this frame: {out.no_depth.detail}",
                            key=out.no_depth.key, error=out.no_depth.setup)
