@@ -9,6 +9,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pose_estimation_ros"
 #: lowest first: a module may import its own layer and the layers before it
 LAYERS = ("core", "models", "vision", "tracking", "pipelines", "following", "stream",
           "transport", "ros", "bags", "cli")
+#: layers on one level: neither imports the other (`bag` runs without ROS)
+SIBLINGS = {("bags", "ros")}
 #: the layer that imports rclpy or ROS message packages: every module of it, and no other
 ROS_LAYER = "ros"
 _ROS_ROOTS = ("rclpy", "builtin_interfaces", "rcl_interfaces", "lifecycle_msgs", "tf2_ros")
@@ -46,6 +48,9 @@ def layer_violations(root: Path = PACKAGE) -> list[str]:
                 if LAYERS.index(parts[1]) > own:
                     problems.append(f"{rel}:{line} ({rel.parts[0]}) imports {name} "
                                     f"({parts[1]}, a higher layer)")
+                elif tuple(sorted((rel.parts[0], parts[1]))) in SIBLINGS:
+                    problems.append(f"{rel}:{line} ({rel.parts[0]}) imports {name} "
+                                    f"({parts[1]}, a sibling layer)")
             ros = parts[0] in _ROS_ROOTS or parts[0].endswith("_msgs") \
                 or (parts[0] == package and parts[1:2] == ["msg"])
             if ros and rel.parts[0] != ROS_LAYER:
@@ -110,12 +115,14 @@ def test_the_rule_catches_an_upward_import(tmp_path):
     (pkg / "vision" / "rosy.py").write_text("import rclpy\n")
     (pkg / "ros" / "fine.py").write_text("from ..core.results import Person\nimport rclpy\n")
     (pkg / "ros" / "plain.py").write_text("from ..core.results import Person\n")
+    (pkg / "bags" / "rosy.py").write_text("from ..ros import convert\n")
     (pkg / "ros" / "a.py").write_text("import rclpy\nfrom . import b\n")
     (pkg / "ros" / "b.py").write_text("import rclpy\n\ndef f():\n    from .a import x\n")
     assert rclpy_free_ros_modules(pkg) == ["plain.py"]
     assert import_cycles(pkg) == [("pose_estimation_ros.ros.a", "pose_estimation_ros.ros.b")]
     found = layer_violations(pkg)
-    assert len(found) == 3, found
+    assert len(found) == 4, found
+    assert any("bags/rosy.py:1 (bags)" in p and "a sibling layer" in p for p in found)
     assert any("pipelines/bad.py:1" in p and "ros.node" in p for p in found)
     assert any("tracking/worse.py:1" in p and "pose_estimation_ros.cli" in p for p in found)
     assert any("vision/rosy.py:1 imports rclpy" in p for p in found)
