@@ -60,7 +60,7 @@ def test_bag_of_the_same_frames_gives_the_same_people_ids_and_3d(reference, tmp_
     observed = []
     job = BagJob(tmp_path / "session", tmp_path / "session.poses", image_topic=rgbd.COLOUR,
                  depth_topic=rgbd.DEPTH, camera_info_topic=rgbd.COLOUR_INFO,
-                 depth_info_topic=rgbd.DEPTH_INFO, csv=tmp_path / "table.csv")
+                 depth_info_topic=rgbd.DEPTH_INFO, table=True)
     stats = process_bag(job, step, store, observe=observed.append)
     assert stats["frames_processed"] == 40 and stats["frames_with_3d"] == 40
     assert stats["frames_without_3d"] == {}
@@ -82,7 +82,8 @@ def test_bag_of_the_same_frames_gives_the_same_people_ids_and_3d(reference, tmp_
                                         for k in p.keypoints], person.positions, rtol=1e-6)
             assert [k.position_valid for k in p.keypoints] == \
                 list(np.all(np.isfinite(person.positions), axis=1))
-    rows = list(csv.DictReader(open(tmp_path / "table.csv")))
+    assert stats["table"] == str(tmp_path / "session.poses.csv")
+    rows = list(csv.DictReader(open(tmp_path / "session.poses.csv")))
     assert len(rows) == 40 * 2 * 17 and {r["depth_status"] for r in rows} == {"ok"}
     by_frame = {}
     for r in rows:

@@ -76,7 +76,7 @@ def test_parameters_accepted_rejected_with_a_reason_and_read_only(graph):
     assert not bad.successful  # rclpy's range check from the descriptor, with the values
     assert all(part in bad.reason for part in ("det_score", "0.0", "1.0", "1.7"))
     wrong = node.set_parameters([Parameter("max_missing", value="ten")])[0]
-    assert not wrong.successful and "max_missing must be a integer, not 'ten'" in wrong.reason
+    assert not wrong.successful and "max_missing must be an integer, not 'ten'" in wrong.reason
     ro = node.set_parameters([Parameter("pipeline", value="movenet")])[0]
     assert not ro.successful and "read-only" in ro.reason
     assert node.values["pipeline"] == "blazepose"

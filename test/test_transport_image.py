@@ -67,9 +67,16 @@ def test_wrong_step_truncated_and_empty_images_are_clear_errors():
     with pytest.raises(ImageError, match="empty"):
         image_to_bgr("bgr8", 0, 0, 0, b"")
     ok, buf = cv2.imencode(".jpg", BGR)
-    with pytest.raises(ImageError, match="corrupt JPEG .*header only"):
+    with pytest.raises(ImageError, match=r"corrupt JPEG \(10 bytes\): truncated \(a header"):
         compressed_to_bgr("jpeg", buf.tobytes()[:10])
-    with pytest.raises(ImageError, match="cannot decode compressed image"):
+    data = buf.tobytes()
+    header_only = data[:data.find(b"\xff\xda")] + b"\xff\xd9"
+    with pytest.raises(ImageError, match="corrupt JPEG .*no image data \\(header only\\)"):
+        compressed_to_bgr("jpeg", header_only)
+    with pytest.raises(ImageError, match="unsupported compressed image .*JPEG and PNG are read"):
         compressed_to_bgr("png", buf.tobytes()[2:])
+    png = cv2.imencode(".png", BGR)[1].tobytes()
+    with pytest.raises(ImageError, match="cannot decode compressed image"):  # a damaged PNG
+        compressed_to_bgr("png", png[:40] + bytes(64) + png[104:])
     with pytest.raises(ImageError, match="empty compressed"):
         compressed_to_bgr("jpeg", b"")

@@ -9,6 +9,7 @@ from pose_estimation_ros.transport.parameters import (
     BY_NAME,
     CONFIGS,
     PARAMS,
+    check_all,
     config_yaml,
     pipeline_options,
     readme_table,
@@ -42,10 +43,21 @@ def test_parameter_checks_give_reasons():
     assert BY_NAME["pipeline"].check("openpose") == (
         "pipeline must be one of blazepose, topdown, rtmpose, movenet, movenet-multipose, "
         "not 'openpose'")
-    assert BY_NAME["det_interval"].check("5") == "det_interval must be a integer, not '5' (string)"
+    assert BY_NAME["det_interval"].check("5") == "det_interval must be an integer, not '5' (string)"
     assert BY_NAME["det_score"].coerce(1) == 1.0 and type(BY_NAME["det_score"].coerce(1)) is float
     assert BY_NAME["max_people"].coerce(True) is True  # no bool → int magic
     assert BY_NAME["provider"].read_only and not BY_NAME["det_score"].read_only
+    for bad in (float("nan"), float("inf")):  # NaN passes every comparison with the range
+        assert BY_NAME["one_euro_min_cutoff"].check(bad) == \
+            f"one_euro_min_cutoff must be a finite number, not {bad!r}"
+    assert BY_NAME["diagnostics_period"].check(float("nan")) is not None
+    assert BY_NAME["min_depth"].check(0.0) is None  # no near limit: zeros are no data anyway
+    values = {p.name: p.default for p in PARAMS}
+    for min_depth, max_depth in ((5.0, 5.0), (6.0, 5.0)):
+        assert check_all(values | {"min_depth": min_depth, "max_depth": max_depth}) == [
+            f"min_depth must be below max_depth (and not negative), not min_depth {min_depth}, "
+            f"max_depth {max_depth}"]
+    assert check_all(values | {"min_depth": 0.0}) == []
 
 
 @needs_shared

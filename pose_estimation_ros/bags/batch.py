@@ -18,7 +18,15 @@ import yaml
 
 from .. import __version__
 from .outputs import CSV_COLUMNS
-from .process import BagError, BagJob, process_bag, sidecar_path
+from .process import (
+    BagError,
+    BagJob,
+    process_bag,
+    remove_if_empty,
+    sidecar_path,
+    table_path,
+    work_path,
+)
 
 SIDECAR_VERSION = 1
 
@@ -53,12 +61,18 @@ def output_paths(out_dir: Path, bag: Path) -> tuple[Path, Path]:
 
 
 def _complete(sidecar: Path, output: Path, parameters: dict) -> bool:
+    record = _record(sidecar)
+    return record is not None and record.get("parameters") == parameters and output.is_dir()
+
+
+def _record(sidecar: Path) -> dict | None:
+    """A sidecar that says its output is complete, else None (none, unreadable, not a
+    mapping, complete: false)."""
     try:
         record = yaml.safe_load(sidecar.read_text())
-    except (OSError, yaml.YAMLError):
-        return False
-    return bool(record and record.get("complete") and record.get("parameters") == parameters
-                and output.is_dir())
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    return record if isinstance(record, dict) and record.get("complete") is True else None
 
 
 def _models(options) -> list[dict]:
@@ -99,14 +113,21 @@ def _worker(job: BagJob, options, config, parameters: dict, position: int,
     finally:
         if bar is not None:
             bar.close()
-    record = {"sidecar_version": SIDECAR_VERSION, "complete": True, **_environment(),
+    missing = stats["missing_messages"]
+    record = {"sidecar_version": SIDECAR_VERSION, "complete": not missing, **_environment(),
               "input": str(job.input.resolve()), "output": str(job.output.resolve()),
-              "csv_part": str(job.csv) if job.csv else None,
               "models": _models(options), "parameters": parameters, **stats}
     sidecar = sidecar_path(job.output)
-    tmp = sidecar.with_name(sidecar.name + ".partial")
+    tmp = work_path(sidecar)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
     tmp.write_text(yaml.safe_dump(record, sort_keys=False))
-    tmp.rename(sidecar)  # last: its presence says the output is complete
+    tmp.replace(sidecar)  # last: its presence (complete: true) says the output is complete
+    remove_if_empty(tmp.parent)
+    if missing:
+        raise BagError(f"{job.input}: incomplete: " + ", ".join(
+            f"{n} of {stats['topics'][t]['messages']} messages on {t}" for t, n in
+            missing.items()) + " could not be read (damaged records); the output holds the "
+            f"rest and {sidecar.name} says complete: false")
     return record
 
 
@@ -131,18 +152,17 @@ def run(args, options, config) -> int:
             skipped.append(bag)
             continue
         sidecar.unlink(missing_ok=True)
-        part = out_dir / f".{output.name}.csv.part" if args.csv else None
         todo.append(BagJob(
             input=bag, output=output, image_topic=args.image_topic, depth_topic=args.depth_topic,
             camera_info_topic=args.camera_info_topic, depth_info_topic=args.depth_info_topic,
             namespace=args.namespace, storage=args.storage, markers=args.markers,
-            annotated=args.annotated, copy_input=args.copy_input, csv=part))
+            annotated=args.annotated, copy_input=args.copy_input, table=bool(args.csv)))
     for bag in skipped:
         print(f"{bag}: complete with these parameters, skipped (--resume)")
     failures, records = _run_jobs(todo, options, config, parameters, jobs,
                                   not args.no_progress)
-    if args.csv:
-        _merge_csv(bags, out_dir, Path(args.csv))
+    if args.csv and not _merge_csv(bags, out_dir, Path(args.csv)):
+        print(f"error: {args.csv}: not written: no bag is complete", file=sys.stderr)
     for _bag, reason in failures:
         print(f"error: {reason}", file=sys.stderr)
     for record in records:
@@ -176,8 +196,8 @@ def _run_jobs(todo, options, config, parameters, jobs, progress) -> tuple[list, 
         for job in todo:
             try:
                 records.append(_worker(job, options, config, parameters, 1, progress))
-            except BagError as exc:
-                failures.append((job.input, str(exc)))
+            except Exception as exc:  # any failure is this bag's; the others go on
+                failures.append((job.input, _reason(job, exc)))
             if overall:
                 overall.update(1)
     else:
@@ -187,8 +207,8 @@ def _run_jobs(todo, options, config, parameters, jobs, progress) -> tuple[list, 
             for future in as_completed(futures):
                 try:
                     records.append(future.result())
-                except BagError as exc:
-                    failures.append((futures[future].input, str(exc)))
+                except Exception as exc:  # any failure is this bag's; the others go on
+                    failures.append((futures[future].input, _reason(futures[future], exc)))
                 if overall:
                     overall.update(1)
     if overall:
@@ -197,19 +217,35 @@ def _run_jobs(todo, options, config, parameters, jobs, progress) -> tuple[list, 
     return failures, sorted(records, key=lambda r: order[r["input"]])
 
 
-def _merge_csv(bags: list[Path], out_dir: Path, target: Path) -> None:
-    """One table for all bags, in the order they were given, written under a temporary name."""
+def _reason(job: BagJob, exc: Exception) -> str:
+    """The `error:` text of a bag that failed: `<file>: <reason>`."""
+    if isinstance(exc, BagError):
+        return str(exc)
+    if isinstance(exc, OSError):  # the output side: a full or read-only disk
+        where = exc.filename or job.output
+        return f"{where}: {exc.strerror or exc}"
+    return f"{job.input}: {type(exc).__name__}: {exc}"
+
+
+def _merge_csv(bags: list[Path], out_dir: Path, target: Path) -> bool:
+    """One table for all complete bags, in the order they were given, written under a
+    temporary name; False (nothing written) when no bag is complete."""
+    tables = []
+    for bag in bags:
+        output, sidecar = output_paths(out_dir, bag)
+        if _record(sidecar) is not None and table_path(output).is_file():
+            tables.append(table_path(output))
+    if not tables:
+        return False
     tmp = target.with_name(target.name + ".partial")
     with open(tmp, "w", newline="") as out:
         csv.writer(out).writerow(CSV_COLUMNS)
-        for bag in bags:
-            output, sidecar = output_paths(out_dir, bag)
-            part = out_dir / f".{output.name}.csv.part"
-            if part.is_file() and sidecar.is_file():
-                with open(part, newline="") as f:
-                    next(f, None)  # its header
-                    shutil.copyfileobj(f, out)
-    tmp.rename(target)
+        for table in tables:
+            with open(table, newline="") as f:
+                next(f, None)  # its header
+                shutil.copyfileobj(f, out)
+    tmp.replace(target)
+    return True
 
 
 def _plain(value):

@@ -37,6 +37,16 @@ def sidecar_path(output: Path) -> Path:
     return output.with_name(output.name + ".yaml")
 
 
+def table_path(output: Path) -> Path:
+    return output.with_name(output.name + ".csv")
+
+
+def work_path(path: Path) -> Path:
+    """Where an output is written before it is complete: a hidden folder beside it, under
+    the same name (rosbags names a bag's files after its folder)."""
+    return path.parent / ".partial" / path.name
+
+
 class BagError(Exception):
     """A bag that cannot be processed (exit code 2), naming the file and the reason."""
 
@@ -54,7 +64,7 @@ class BagJob:
     markers: bool = False
     annotated: bool = False
     copy_input: bool = False
-    csv: Path | None = None
+    table: bool = False  # write the bag's long-form table, `table_path(output)`
     marker_depth: float = 2.0
 
 
@@ -114,7 +124,11 @@ class _Frames:
         self.first: int | None = None
 
     def push(self, log_time: int, msg) -> list:
-        heapq.heappush(self.heap, (stamp_ns(msg), self.order, log_time, msg))
+        try:
+            stamp = stamp_ns(msg)
+        except ImageError:
+            stamp = -1  # rejected when it leaves the window, with the other checks
+        heapq.heappush(self.heap, (stamp, self.order, log_time, msg))
         self.order += 1
         return [heapq.heappop(self.heap)] if len(self.heap) > REORDER_WINDOW else []
 
@@ -137,28 +151,47 @@ def process_bag(job: BagJob, step: FrameStep, store, progress=None, observe=None
     from rosbags.rosbag2 import StoragePlugin, Writer
 
     reader = _open(job.input, store)
-    partial = job.output.with_name(job.output.name + ".partial")
+    partial, partial_table = work_path(job.output), work_path(table_path(job.output))
     topics = {c.topic: {"type": c.msgtype, "messages": c.msgcount} for c in reader.connections}
     try:
         chosen = choose_topics(reader.connections, job)
         shutil.rmtree(partial, ignore_errors=True)
+        partial.parent.mkdir(parents=True, exist_ok=True)
         writer = Writer(partial, version=8, storage_plugin=StoragePlugin.MCAP
                         if job.storage == "mcap" else StoragePlugin.SQLITE3)
         writer.open()
-        table = Table(job.csv, job.input.name, step.topology, "depth" in chosen)
+        table = Table(partial_table if job.table else None, job.input.name, step.topology,
+                      "depth" in chosen)
         try:
             output = BagOutput(writer, store, job, reader, step.topology, "depth" in chosen)
             stats = _run(job, step, reader, chosen, output, table, progress, observe)
         finally:
             writer.close()
             table.close()
+    except BaseException:  # nothing half-written is left, Ctrl-C included
+        shutil.rmtree(partial, ignore_errors=True)
+        partial_table.unlink(missing_ok=True)
+        remove_if_empty(partial.parent)
+        raise
     finally:
         reader.close()
     if job.output.exists():
         shutil.rmtree(job.output)
     partial.rename(job.output)
-    stats.update(image_topic=chosen["image"].topic, csv_rows=table.rows, topics=topics)
+    if job.table:
+        partial_table.replace(table_path(job.output))
+    remove_if_empty(partial.parent)
+    stats.update(image_topic=chosen["image"].topic, topics=topics,
+                 table=str(table_path(job.output).resolve()) if job.table else None,
+                 table_rows=table.rows)
     return stats
+
+
+def remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:  # not empty: another job's outputs are still being written
+        pass
 
 
 def _run(job: BagJob, step: FrameStep, reader, chosen, out: BagOutput, table: Table,
@@ -177,6 +210,9 @@ def _run(job: BagJob, step: FrameStep, reader, chosen, out: BagOutput, table: Ta
         rejected[_NUMBER.sub("N", reason.split(":")[0])[:80]] += 1
 
     def enqueue(stamp: int, order: int, log_time: int, msg) -> None:
+        if stamp < 0:  # an invalid header stamp (`_Frames.push`)
+            reject("invalid header stamp")
+            return
         why = frames.check(stamp)
         if why:
             reject(why)
@@ -202,9 +238,11 @@ def _run(job: BagJob, step: FrameStep, reader, chosen, out: BagOutput, table: Ta
 
     wanted = {c.id: c for c in chosen.values()}
     wanted.update({c.id: c for c in reader.connections if c.id in out.copies})
+    read: Counter = Counter()
     now = 0.0
     for conn, log_time, raw in _messages(reader, list(wanted.values()), job.input):
         now = log_time * 1e-9
+        read[conn.id] += 1
         if conn.id in out.copies:
             out.copy(conn, log_time, raw, reader)
         role = topics.get(conn.topic)
@@ -222,7 +260,10 @@ def _run(job: BagJob, step: FrameStep, reader, chosen, out: BagOutput, table: Ta
                 info[role] = None
                 rejected[f"{role} ignored: {_NUMBER.sub('N', str(exc))[:80]}"] += 1
         elif role == "depth":
-            sync.add_depth(stamp_ns(msg), msg.header.frame_id, msg, now)
+            try:
+                sync.add_depth(stamp_ns(msg), msg.header.frame_id, msg, now)
+            except ImageError as exc:
+                rejected[f"depth ignored: {str(exc).split(' (')[0]}"] += 1
         else:
             for item in frames.push(log_time, msg):
                 enqueue(*item)
@@ -236,7 +277,9 @@ def _run(job: BagJob, step: FrameStep, reader, chosen, out: BagOutput, table: Ta
         process(payload, pairing)
     stats = {"frames_in": frames.order, "frames_processed": processed,
              "frames_rejected": dict(sorted(rejected.items())),
-             "first_stamp_ns": frames.first, "last_stamp_ns": frames.last}
+             "first_stamp_ns": frames.first, "last_stamp_ns": frames.last,
+             "missing_messages": {c.topic: c.msgcount - read[c.id]
+                                  for c in wanted.values() if read[c.id] < c.msgcount}}
     if use_depth:
         stats |= {"frames_with_3d": step.counts["with_3d"],
                   "frames_without_3d": step.without_3d,

@@ -220,6 +220,9 @@ def cmd_bag(args) -> int:
     except BagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the output folder: read-only, full, not a folder
+        print(f"error: {exc.filename or args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     if code == 0 and args.parquet:
         if not args.csv:
             raise ValueError("--parquet needs --csv (the table it converts)")

@@ -47,9 +47,9 @@ class DepthConfig:
     min_surface_share: float = 0.25
 
     def __post_init__(self):
-        if not 0 < self.min_depth < self.max_depth:
-            raise ValueError(f"need 0 < min_depth < max_depth, not {self.min_depth}, "
-                             f"{self.max_depth}")
+        if not 0 <= self.min_depth < self.max_depth:  # NaN fails too
+            raise ValueError(f"min_depth must be below max_depth (and not negative), not "
+                             f"min_depth {self.min_depth}, max_depth {self.max_depth}")
 
 
 def check_depth(depth: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.exceptions import InvalidParameterValueException
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
+from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.subscription import Subscription
 from rclpy.time import Time
@@ -40,11 +41,21 @@ from ..transport.parameters import (
     unknown_parameters,
 )
 from ..transport.qos import SequenceGaps, choose_reliability
+from ..vision.imaging import ImageError
 from .outputs import Outputs
-from .support import RosLogHandler, descriptor, diagnostic_status
+from .support import (
+    RosLogHandler,
+    descriptor,
+    diagnostic_status,
+    floats_stay_floats,
+    refuse_invalid_transitions,
+    type_name,
+)
 
 #: rclpy hands subscription callbacks the DDS message info (sequence numbers) since Iron
 _HAS_MESSAGE_INFO = hasattr(Subscription, "CallbackType")
+#: rclpy's pre-set parameter callbacks (Iron and newer) may change the values being set
+_PRE_SET = hasattr(LifecycleNode, "add_pre_set_parameters_callback")
 _RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE,
                 "best_effort": ReliabilityPolicy.BEST_EFFORT}
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
@@ -68,7 +79,11 @@ class PoseEstimationNode(LifecycleNode):
                                  | out_of_range)
         for warning in unknown_parameters(overrides):
             self.get_logger().warning(warning)
+        if _PRE_SET:  # an integer for a float parameter is stored as that float
+            self.add_pre_set_parameters_callback(floats_stay_floats)
+        self._keep_float_types()
         self.add_on_set_parameters_callback(self._on_set_parameters)
+        refuse_invalid_transitions(self)
         # The core's log records reach ROS through one node of the process: with --cameras,
         # a warning about the shared models would otherwise be logged once per camera.
         core_log = logging.getLogger("pose_estimation_ros")
@@ -79,7 +94,7 @@ class PoseEstimationNode(LifecycleNode):
         self.stream: LiveStream | None = None
         self.scheduler = None  # the last stream's counts, kept after cleanup
         self.outputs: Outputs | None = None
-        self.active = False
+        self.active = self.finalized = False
         self.figures = StreamFigures()
         self.input_loss = SequenceGaps()
         self.loss_known = False
@@ -91,6 +106,15 @@ class PoseEstimationNode(LifecycleNode):
         self.create_timer(period if BY_NAME["diagnostics_period"].check(period) is None else 1.0,
                           self._publish_diagnostics)
 
+    def _keep_float_types(self) -> None:
+        """A parameter file's `det_score: 1` is declared as an integer: store the float it
+        means, so `ros2 param describe` says double."""
+        floats = [Parameter(p.name, value=float(v)) for p in PARAMS
+                  if isinstance(p.default, float)
+                  and type(v := self.get_parameter(p.name).value) is int]
+        if floats:
+            self.set_parameters(floats)
+
     @property
     def pipeline(self):
         """The stream's pipeline (None while unconfigured)."""
@@ -98,15 +122,12 @@ class PoseEstimationNode(LifecycleNode):
 
     # ---- lifecycle --------------------------------------------------------------------------
     def on_configure(self, state) -> TransitionCallbackReturn:
-        problems = check_all(self.values)
-        try:
-            config = step_config(self.values)
-        except ValueError as exc:  # cross-parameter rules (min_depth < max_depth)
-            problems.append(str(exc))
+        problems = check_all(self.values)  # each value, then the rules between them
         for reason in problems:
             self.get_logger().fatal(f"invalid parameter: {reason}")
         if problems:
             return FAILURE
+        config = step_config(self.values)
         try:
             step = create_step(pipeline_options(self.values), config, self.pool)
         except Exception as exc:  # a missing or corrupt model file, an onnxruntime error
@@ -114,7 +135,8 @@ class PoseEstimationNode(LifecycleNode):
             return FAILURE
         self.outputs = Outputs(self, self.values["publish_tf"])
         self.stream = LiveStream(
-            step, decode=_decode, publish=self._publish, log=self._log,
+            step, decode=lambda msg: _decode(msg, self.values["max_image_pixels"]),
+            publish=self._publish, log=self._log,
             now_ns=lambda: self.get_clock().now().nanoseconds,
             decode_depth=depth_message_to_array if config.use_depth else None,
             sync=DepthSync(config.depth_tolerance))
@@ -155,6 +177,7 @@ class PoseEstimationNode(LifecycleNode):
             self.on_deactivate(state)
         if self.stream is not None:
             self.on_cleanup(state)
+        self.finalized = True
         return SUCCESS
 
     def start(self) -> bool:
@@ -190,12 +213,17 @@ class PoseEstimationNode(LifecycleNode):
             reason = BY_NAME[p.name].check(p.value)
             if reason:
                 return SetParametersResult(successful=False, reason=reason)
+            if not _PRE_SET and isinstance(BY_NAME[p.name].default, float) \
+                    and p.type_ == Parameter.Type.INTEGER:  # it would be stored as an integer
+                return SetParametersResult(successful=False, reason=(
+                    f"{p.name} is a float: give {p.value}.0 (this rclpy cannot keep an integer "
+                    "given at run time a float)"))
         values = coerce_all(dict(self.values) | {p.name: p.value for p in params
                                                  if p.name in BY_NAME})
-        try:
-            config = step_config(values)
-        except ValueError as exc:
-            return SetParametersResult(successful=False, reason=str(exc))
+        problems = check_all(values)
+        if problems:
+            return SetParametersResult(successful=False, reason="; ".join(problems))
+        config = step_config(values)
         stream = self.stream
         if stream is not None:
             with stream.infer_lock, stream.finish_lock:
@@ -219,8 +247,16 @@ class PoseEstimationNode(LifecycleNode):
             else (Image, "image")
 
     def _offered(self) -> list[str]:
+        """The reliability each publisher of the image type on the image topic offers (a
+        publisher of another type on that name matches nothing: it is named once)."""
         msg_type, topic = self._image_topic()
+        wanted = type_name(msg_type)
         infos = self.get_publishers_info_by_topic(self.resolve_topic_name(topic))
+        for other in {i.topic_type for i in infos} - {wanted}:
+            self._log(f"a publisher of {other} on {self.resolve_topic_name(topic)} is "
+                      f"ignored: the node reads {wanted} there", "warning",
+                      key=f"other type {other}")
+        infos = [i for i in infos if i.topic_type == wanted]
         self.loss_known = _HAS_MESSAGE_INFO and len(infos) == 1
         return ["reliable" if i.qos_profile.reliability == ReliabilityPolicy.RELIABLE
                 else "best_effort" for i in infos]
@@ -269,7 +305,13 @@ class PoseEstimationNode(LifecycleNode):
         self.stream.colour_k = self._intrinsics(msg, "camera_info")
 
     def _on_depth(self, msg: Image) -> None:
-        self.stream.put_depth(stamp_ns(msg), msg.header.frame_id, msg)
+        try:
+            stamp = stamp_ns(msg)
+        except ImageError as exc:
+            self.stream.depth_rejected += 1
+            self._log(f"depth image ignored: {exc}", "warning", key="depth stamp")
+            return
+        self.stream.put_depth(stamp, msg.header.frame_id, msg)
 
     def _on_depth_info(self, msg: CameraInfo) -> None:
         info = self._intrinsics(msg, "depth/camera_info", full=True)
@@ -315,7 +357,8 @@ class PoseEstimationNode(LifecycleNode):
         pipeline = self.pipeline
         providers = {m.spec.id: m.provider for m in pipeline.models} if pipeline else {}
         fallback = any(p != self.values["provider"] for p in providers.values())
-        state = "active" if self.active else "inactive" if stream else "unconfigured"
+        state = "finalized" if self.finalized else "active" if self.active else \
+            "inactive" if stream else "unconfigured"
         pairs = self.figures.pairs(
             state, stream, missed=self.input_loss.lost if self.loss_known else "unknown",
             reliability=self.reliability or "-", providers=providers)
@@ -328,7 +371,8 @@ class PoseEstimationNode(LifecycleNode):
             header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
 
 
-def _decode(msg) -> Colour:
-    return Colour(message_to_bgr(msg), stamp_ns(msg), msg.header.frame_id, msg.header)
+def _decode(msg, max_pixels: int) -> Colour:
+    return Colour(message_to_bgr(msg, max_pixels), stamp_ns(msg), msg.header.frame_id,
+                  msg.header)
 
 

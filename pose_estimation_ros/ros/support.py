@@ -1,12 +1,16 @@
-"""rclpy pieces of the node's parameters, logging and diagnostics: parameter descriptors from
-the table in `parameters.py`, the bridge from the core's Python logging to the ROS logger, and
-the DiagnosticStatus of the node's figures."""
+"""rclpy pieces of the node's parameters, lifecycle, logging and diagnostics: parameter
+descriptors from the table in `transport/parameters.py` and the pre-set callback that keeps
+floats floats, the guard of the change_state service, the bridge from the core's Python
+logging to the ROS logger, and the DiagnosticStatus of the node's figures."""
 from __future__ import annotations
 
 import logging
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.parameter import Parameter
+
+from ..transport.parameters import BY_NAME
 
 
 def descriptor(p) -> ParameterDescriptor:
@@ -46,3 +50,36 @@ def diagnostic_status(name: str, hardware: str, message: str, warn: bool,
         hardware_id=hardware, message=message,
         values=[KeyValue(key=k, value=f"{v:.2f}" if isinstance(v, float) else str(v))
                 for k, v in values.items()])
+
+
+def type_name(msg_type) -> str:
+    module = msg_type.__module__.split(".")  # e.g. sensor_msgs.msg._image
+    return f"{module[0]}/msg/{msg_type.__name__}"
+
+
+def floats_stay_floats(params: list) -> list:
+    """Pre-set: an integer given for a float parameter (`ros2 param set … det_score 1`) is
+    set as that float, so the parameter's type stays double."""
+    return [Parameter(p.name, value=float(p.value))
+            if p.name in BY_NAME and isinstance(BY_NAME[p.name].default, float)
+            and p.type_ == Parameter.Type.INTEGER else p for p in params]
+
+
+def refuse_invalid_transitions(node) -> None:
+    """A transition that is not valid in the current state (`activate` while unconfigured)
+    makes rclpy's change_state service raise out of the executor (fixed upstream in rclpy
+    PR 1319, after Jazzy's 7.1.6 and Humble's builds): answer it with success false and a
+    warning instead."""
+    service = node._service_change_state
+    handle = service.callback
+
+    def change_state(request, response):
+        try:
+            return handle(request, response)
+        except Exception as exc:  # rclpy's RCLError: not a transition of this state
+            node.get_logger().warning(
+                f"lifecycle transition {request.transition.label or request.transition.id} "
+                f"refused in state {node._state_machine.current_state[1]}: {exc}")
+            response.success = False
+            return response
+    service.callback = change_state

@@ -47,7 +47,8 @@ class StreamFigures:
             if stream.use_depth:
                 counts = stream.step.counts
                 without = stream.step.without_3d
-                pairs |= {"frames_with_3d": counts["with_3d"],
+                pairs |= {"depth_frames_rejected": stream.depth_rejected,
+                          "frames_with_3d": counts["with_3d"],
                           "frames_without_3d": sum(without.values()),
                           **{f"without_3d_{k}": n for k, n in without.items()}}
             target = stream.last_target

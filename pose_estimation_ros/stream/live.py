@@ -64,6 +64,7 @@ class LiveStream:
         self.stamps = StampChecker()
         self.throttle = ReasonThrottle(5.0)
         self.last_target = None  # the follow target of the last frame finished
+        self.depth_rejected = 0  # depth messages refused before pairing (their stamps)
         self.colour_k: np.ndarray | None = None
         self.depth_k: np.ndarray | None = None
         self.depth_info_size: tuple[int, int] | None = None

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from ..following.depth import DepthError
+from ..vision.headers import MAX_PIXELS, check_pixels, header_size
 from ..vision.imaging import ImageError, to_bgr8
 
 #: encoding → (channels, numpy dtype, conversion to BGR or None)
@@ -48,8 +49,9 @@ def _pixels(encoding: str, width: int, height: int, step: int, data, is_bigendia
 
 
 def image_to_bgr(encoding: str, width: int, height: int, step: int, data,
-                 is_bigendian: bool = False) -> np.ndarray:
+                 is_bigendian: bool = False, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Pixels of a sensor_msgs/Image as an H×W×3 BGR uint8 array (a copy)."""
+    check_pixels(width, height, max_pixels)
     if encoding not in ENCODINGS:
         raise ImageError(f"unsupported image encoding {encoding!r}; supported: "
                          f"{', '.join(ENCODINGS)} (and sensor_msgs/CompressedImage)")
@@ -73,16 +75,20 @@ def depth_to_array(encoding: str, width: int, height: int, step: int, data,
     if encoding not in DEPTH_ENCODINGS:
         raise DepthError(f"unsupported depth encoding {encoding!r}; supported: "
                          f"{', '.join(DEPTH_ENCODINGS)} (aligned depth, REP 118)")
+    try:
+        check_pixels(width, height)
+    except ImageError as exc:
+        raise DepthError(str(exc)) from None
     dtype = DEPTH_ENCODINGS[encoding]
     return _pixels(encoding, width, height, step, data, is_bigendian, 1, dtype,
                    DepthError, copy=False)[:, :, 0]
 
 
-def compressed_to_bgr(fmt: str, data) -> np.ndarray:
-    """A sensor_msgs/CompressedImage (JPEG, PNG, …) as BGR uint8. `fmt` is the message's
+def compressed_to_bgr(fmt: str, data, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """A sensor_msgs/CompressedImage (JPEG or PNG) as BGR uint8. `fmt` is the message's
     format field (image_transport writes e.g. "rgb8; jpeg compressed bgr8"); the data decides
     the codec, so only compressedDepth (a 12-byte header before a 16-bit depth PNG) is refused
-    by name."""
+    by name. The header is checked before anything is decoded (`vision.headers`)."""
     if "compresseddepth" in fmt.lower():
         raise ImageError(f"compressed depth image (format {fmt!r}) on the colour topic: "
                          "subscribe the camera's colour image instead")
@@ -90,42 +96,17 @@ def compressed_to_bgr(fmt: str, data) -> np.ndarray:
         data.view(np.uint8).reshape(-1)
     if buffer.size == 0:
         raise ImageError("empty compressed image")
-    if buffer[:2].tobytes() == b"\xff\xd8" and (problem := jpeg_problem(buffer)):
-        raise ImageError(f"corrupt JPEG ({buffer.size} bytes): {problem}")
-    image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+    _, width, height = header_size(buffer.tobytes())
+    check_pixels(width, height, max_pixels)
+    try:
+        image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:
+        raise ImageError(f"cannot decode compressed image (format {fmt!r}, {buffer.size} "
+                         f"bytes): {str(exc).strip().splitlines()[-1]}") from None
     if image is None:
         raise ImageError(f"cannot decode compressed image (format {fmt!r}, {buffer.size} "
                          "bytes): corrupt or unsupported")
     return to_bgr8(image)
-
-
-#: bytes that may follow 0xFF inside or between the scans of a JPEG: stuffing (00), restart
-#: markers (D0–D7), end of image (D9), the tables and headers of progressive scans (C4 DHT,
-#: DA SOS, DB DQT, DD DRI, FE COM, E0–EF APPn) and fill bytes (FF)
-_JPEG_AFTER_FF = np.zeros(256, bool)
-_JPEG_AFTER_FF[[0x00, 0xC4, 0xD9, 0xDA, 0xDB, 0xDD, 0xFE, 0xFF, *range(0xD0, 0xD8),
-                *range(0xE0, 0xF0)]] = True
-
-
-def jpeg_problem(buffer: np.ndarray) -> str | None:
-    """Why a JPEG is damaged, or None. libjpeg decodes truncated or corrupted files without an
-    error (grey or smeared blocks, only a console warning), so they are checked here: the data
-    must end with the end-of-image marker, and the entropy-coded data may hold 0xFF only before
-    the bytes a JPEG allows there (random bytes in the middle break that almost surely)."""
-    data = buffer.tobytes()
-    sos = data.find(b"\xff\xda")
-    if sos < 0:
-        return "no image data (header only)"
-    end = data.rfind(b"\xff\xd9")
-    if end < sos:
-        return "truncated (no end-of-image marker)"
-    scan = buffer[sos + 2:end]
-    ff = np.flatnonzero(scan[:-1] == 0xFF)
-    bad = ff[~_JPEG_AFTER_FF[scan[ff + 1]]]
-    if bad.size:
-        return f"invalid marker 0xFF{scan[bad[0] + 1]:02X} inside the image data at byte " \
-               f"{sos + 2 + int(bad[0])}"
-    return None
 
 
 def depth_message_to_array(msg) -> np.ndarray:
@@ -134,14 +115,23 @@ def depth_message_to_array(msg) -> np.ndarray:
                           bool(msg.is_bigendian))
 
 
+class StampError(ImageError):
+    """A header stamp that is no time: negative seconds, nanoseconds of a second or more."""
+
+
 def stamp_ns(msg) -> int:
-    """A message's header stamp in integer nanoseconds (ROS 1 and ROS 2 alike)."""
-    return int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+    """A message's header stamp in integer nanoseconds (ROS 1 and ROS 2 alike); StampError
+    for one that is no time (0 is valid: "not set")."""
+    sec, nanosec = int(msg.header.stamp.sec), int(msg.header.stamp.nanosec)
+    if sec < 0 or not 0 <= nanosec < 1_000_000_000:
+        raise StampError(f"invalid header stamp (sec {sec}, nanosec {nanosec}): seconds must "
+                         "not be negative, nanoseconds below 1e9")
+    return sec * 1_000_000_000 + nanosec
 
 
-def message_to_bgr(msg) -> np.ndarray:
+def message_to_bgr(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """A sensor_msgs/Image or CompressedImage message (rclpy's or rosbags') as BGR uint8."""
     if hasattr(msg, "format"):  # CompressedImage
-        return compressed_to_bgr(msg.format, msg.data)
+        return compressed_to_bgr(msg.format, msg.data, max_pixels)
     return image_to_bgr(msg.encoding, msg.width, msg.height, msg.step, msg.data,
-                        bool(msg.is_bigendian))
+                        bool(msg.is_bigendian), max_pixels)

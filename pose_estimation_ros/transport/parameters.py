@@ -6,6 +6,7 @@ them.
 from __future__ import annotations
 
 import difflib
+import math
 import sys
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,6 +21,7 @@ from ..pipelines.heads import HEADS
 from ..pipelines.registry import PIPELINES, PipelineOptions
 from ..stream.step import StepConfig
 from ..tracking.tracker import TrackerConfig
+from ..vision.headers import MAX_PIXELS
 from .qos import MODES as QOS_MODES
 
 
@@ -47,8 +49,12 @@ class Param:
         kind = type(self.default)
         value = self.coerce(value)
         if type(value) is not kind:
-            return (f"{self.name} must be a {_KIND_NAMES[kind]}, not {value!r} "
+            name = _KIND_NAMES[kind]
+            return (f"{self.name} must be {'an' if name[0] in 'aeiou' else 'a'} {name}, not "
+                    f"{value!r} "
                     f"({_KIND_NAMES.get(type(value), type(value).__name__)})")
+        if kind is float and not math.isfinite(value):
+            return f"{self.name} must be a finite number, not {value!r}"
         if self.choices is not None and value not in self.choices:
             return (f"{self.name} must be one of {', '.join(map(str, self.choices))}, "
                     f"not {value!r}")
@@ -82,6 +88,8 @@ PARAMS: tuple[Param, ...] = (
     Param("qos_reliability", "auto", "image subscription reliability: auto matches the "
           "publishers (reliable if all are), else reliable or best_effort", choices=QOS_MODES,
           read_only=True),
+    Param("max_image_pixels", MAX_PIXELS, "images (raw or compressed) with more pixels are "
+          "refused from their header, before decoding", 1, 1_000_000_000),
     Param("autostart", True, "configure and activate at start; false waits for lifecycle "
           "transitions (launch file or lifecycle manager)", read_only=True),
     Param("det_score", _O.det_score, "minimum person detector score (BlazePose and top-down)",
@@ -106,8 +114,10 @@ PARAMS: tuple[Param, ...] = (
           "colour image) for 3D keypoints and target_pose", read_only=True),
     Param("depth_tolerance", 0.02, "seconds colour and depth stamps may differ to pair "
           "(aligned streams share the stamp)", 0.0, 1.0),
-    Param("min_depth", _D.min_depth, "metres; nearer depth is no data", 0.0, 100.0),
-    Param("max_depth", _D.max_depth, "metres; farther depth is no data", 0.01, 100.0),
+    Param("min_depth", _D.min_depth, "metres; nearer depth is no data (below max_depth)",
+          0.0, 100.0),
+    Param("max_depth", _D.max_depth, "metres; farther depth is no data (above min_depth)",
+          0.01, 100.0),
     Param("target_policy", "closest", "whom to follow: closest, largest, centre, track_id, none",
           choices=TARGET_POLICIES),
     Param("target_track_id", -1, "the track id to follow with target_policy track_id", -1,
@@ -125,9 +135,16 @@ BY_NAME = {p.name: p for p in PARAMS}
 
 
 def check_all(values: dict[str, Any]) -> list[str]:
-    """The reasons the known parameters among `values` are not acceptable."""
-    return [reason for name, v in values.items()
-            if name in BY_NAME and (reason := BY_NAME[name].check(v))]
+    """The reasons the known parameters among `values` are not acceptable: each on its own,
+    then the rules between them (`min_depth` < `max_depth`), at start and at run time alike."""
+    problems = [reason for name, v in values.items()
+                if name in BY_NAME and (reason := BY_NAME[name].check(v))]
+    if not problems:
+        try:
+            step_config(values)
+        except ValueError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def coerce_all(values: dict[str, Any]) -> dict[str, Any]:
@@ -221,7 +238,8 @@ def readme_table() -> str:
     rows = ["| name | default | range | meaning |", "|---|---|---|---|"]
     for p in PARAMS:
         rng = (f"{p.min} – {p.max}" if p.min is not None else
-               ", ".join(map(str, p.choices)) if p.choices else "true, false")
+               ", ".join(map(str, p.choices)) if p.choices else
+               "true, false" if isinstance(p.default, bool) else "a path or text")
         ro = " (read-only: restart)" if p.read_only else ""
         rows.append(f"| `{p.name}` | `{_yaml_value(p.default)}` | {rng} | {p.description}{ro} |")
     return "\n".join(rows) + "\n"

@@ -49,11 +49,22 @@ def check_bgr8(image) -> np.ndarray:
     return image
 
 
-def read_image(path: str | Path) -> np.ndarray:
+def read_image(path: str | Path, max_pixels: int | None = None) -> np.ndarray:
+    """An image file as BGR uint8; a JPEG or PNG is checked from its header first (size
+    limit, a JPEG's structure: `vision.headers`)."""
+    from .headers import MAX_PIXELS, check_pixels, header_size, image_format
+
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"image {path} does not exist")
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    data = path.read_bytes()
+    try:
+        if image_format(data):
+            _, width, height = header_size(data)
+            check_pixels(width, height, max_pixels or MAX_PIXELS)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except (ImageError, cv2.error) as exc:
+        raise ImageError(f"cannot read image {path}: {exc}") from None
     if image is None:
         raise ImageError(f"cannot decode image {path} (not an image, or corrupt)")
     return to_bgr8(image)

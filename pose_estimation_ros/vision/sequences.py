@@ -10,10 +10,10 @@ ordered by number (`9.png` before `10.png`).
 from __future__ import annotations
 
 import re
-import struct
 from pathlib import Path
 
-from .imaging import IMAGE_SUFFIXES, ImageError
+from .headers import header_size, image_format
+from .imaging import IMAGE_SUFFIXES, ImageError, read_image
 
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 
@@ -55,24 +55,13 @@ def sequence_order(files: list[Path]) -> tuple[list[Path] | None, str]:
 
 def image_size(path: Path) -> tuple[int, int]:
     """(width, height) from a PNG or JPEG header, else by decoding the image."""
-    with open(path, "rb") as f:
-        head = f.read(32)
-        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
-            return struct.unpack(">II", head[16:24])
-        if head[:2] == b"\xff\xd8":
-            f.seek(2)
-            while (marker := f.read(2)) and len(marker) == 2 and marker[0] == 0xFF:
-                length = struct.unpack(">H", f.read(2))[0]
-                if 0xC0 <= marker[1] <= 0xCF and marker[1] not in (0xC4, 0xC8, 0xCC):
-                    h, w = struct.unpack(">xHH", f.read(5))
-                    return w, h
-                f.seek(length - 2, 1)
-    import cv2
-
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise ImageError(f"cannot decode image {path} (not an image, or corrupt)")
-    return image.shape[1], image.shape[0]
+    data = path.read_bytes()
+    if image_format(data):
+        try:
+            return header_size(data)[1:]
+        except ImageError as exc:
+            raise ImageError(f"{path}: {exc}") from None
+    return read_image(path).shape[1::-1]
 
 
 def pair_by_name(colour: list[Path], depth: list[Path]) -> list[Path]:
