@@ -4,8 +4,10 @@ Arguments: pipeline, image_topic, camera_info_topic, use_compressed, use_depth,
 depth_image_topic, depth_info_topic, target_policy, publish_tf, params_file (default
 config/<pipeline>.yaml), namespace, provider, autostart, rviz, log_level. pipeline, provider,
 use_compressed, autostart, use_depth, target_policy and publish_tf override the parameter file
-only when given. The argument logic is in pose_estimation_ros.transport.launch_config (tested
-without launch).
+only when given. A node that exits with an error (it could not start) ends the launch with exit
+code 1. The launch process runs no ROS node of its own: with autostart false the node waits for
+a lifecycle manager. The argument logic is in pose_estimation_ros.transport.launch_config
+(tested without launch).
 """
 import os
 
@@ -14,19 +16,10 @@ from ament_index_python.packages import (
     get_package_prefix,
     get_package_share_directory,
 )
-from launch.actions import (
-    DeclareLaunchArgument,
-    EmitEvent,
-    LogInfo,
-    OpaqueFunction,
-    RegisterEventHandler,
-)
-from launch_ros.actions import LifecycleNode, Node
-from launch_ros.event_handlers import OnStateTransition
-from launch_ros.events.lifecycle import ChangeState
-from lifecycle_msgs.msg import Transition
+from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction, RegisterEventHandler
+from launch.event_handlers import OnProcessExit
+from launch_ros.actions import Node
 
-import launch
 from launch import LaunchDescription
 from pose_estimation_ros.pipelines.registry import PIPELINES
 from pose_estimation_ros.transport import launch_config
@@ -36,9 +29,13 @@ ARGUMENTS = ("pipeline", "image_topic", "camera_info_topic", "use_compressed", "
              "params_file", "namespace", "provider", "autostart", "rviz", "log_level")
 
 
-def _transition(node, transition_id):
-    return EmitEvent(event=ChangeState(
-        lifecycle_node_matcher=launch.events.matches_action(node), transition_id=transition_id))
+def _on_node_exit(event, context):
+    """A node that exits with an error (it could not start: bad parameters, missing models)
+    ends the launch, and `ros2 launch` exits 1: launch 3.x returns non-zero only for an
+    exception, so this raises one, naming the node and its code."""
+    message = launch_config.exit_error(event.action.name, event.returncode)
+    if message:
+        raise RuntimeError(message)
 
 
 def _actions(context):
@@ -54,16 +51,14 @@ def _actions(context):
                       arg["image_topic"], arg["camera_info_topic"], arg["depth_image_topic"],
                       arg["depth_info_topic"]),
                   arguments=["--ros-args", "--log-level", arg["log_level"]])
-    actions = []
-    if self_start:
-        actions.append(Node(**common))
-    else:  # the node waits unconfigured; drive configure, then activate once inactive
-        node = LifecycleNode(**common)
-        actions += [
-            RegisterEventHandler(OnStateTransition(
-                target_lifecycle_node=node, goal_state="inactive",
-                entities=[_transition(node, Transition.TRANSITION_ACTIVATE)])),
-            node, _transition(node, Transition.TRANSITION_CONFIGURE)]
+    node = Node(**common)  # with autostart false it waits unconfigured for a lifecycle manager
+    actions = [node, RegisterEventHandler(OnProcessExit(target_action=node,
+                                                        on_exit=_on_node_exit))]
+    if not self_start:
+        actions.append(LogInfo(msg="autostart is false: pose_estimation_node waits unconfigured "
+                                   "for a lifecycle manager (or `ros2 lifecycle set "
+                                   f"{launch_config.node_name(arg['namespace'])} configure`, "
+                                   "then activate)"))
     if launch_config.parse_bool("rviz", arg["rviz"]):
         try:
             get_package_prefix("rviz2")
@@ -115,8 +110,9 @@ def generate_launch_description() -> LaunchDescription:
                                           "(default: the parameter file's, else cpu)"),
         DeclareLaunchArgument("autostart", default_value="",
                               description="true: the node configures and activates itself; "
-                                          "false: this launch file drives the lifecycle "
-                                          "(default: the parameter file's, else true)"),
+                                          "false: it waits unconfigured for a lifecycle "
+                                          "manager (default: the parameter file's, else "
+                                          "true)"),
         DeclareLaunchArgument("rviz", default_value="false",
                               description="start rviz2 with config/pose_estimation.rviz"),
         DeclareLaunchArgument("log_level", default_value="info",

@@ -67,3 +67,22 @@ def test_following_arguments_and_the_realsense_layout():
     assert "depth/image" not in dict(launch_config.image_remappings("a", "b"))
     assert launch_config.rviz_remappings("/camera/camera/color/image_raw/") == [
         ("image", "/camera/camera/color/image_raw")]
+
+
+def test_a_node_that_exits_with_an_error_ends_the_launch():
+    assert launch_config.exit_error("pose_estimation_node-1", 0) is None
+    assert launch_config.exit_error("pose_estimation_node-1", None) is None
+    assert launch_config.exit_error("pose_estimation_node-1", 1).startswith(
+        "pose_estimation_node-1 exited with code 1: see its FATAL line above")
+    assert "exited with signal 11" in launch_config.exit_error("x", -11)
+    assert launch_config.node_name("") == "/pose_estimation_node"
+    assert launch_config.node_name("/front/") == "/front/pose_estimation_node"
+
+
+def test_the_launch_files_run_no_ros_node_of_their_own():
+    """launch_ros's lifecycle actions start a node (and an executor) inside the launch
+    process; with autostart false the node now waits for a lifecycle manager instead."""
+    for name in ("pose_estimation.launch.py", "follow.launch.py"):
+        text = (ROOT / "launch" / name).read_text()
+        assert "LifecycleNode" not in text and "ChangeState" not in text
+        assert "OnStateTransition" not in text

@@ -95,6 +95,7 @@ class PoseEstimationNode(LifecycleNode):
         self.scheduler = None  # the last stream's counts, kept after cleanup
         self.outputs: Outputs | None = None
         self.active = self.finalized = False
+        self.fault: str | None = None  # what stopped processing, until configured again
         self.figures = StreamFigures()
         self.input_loss = SequenceGaps()
         self.loss_known = False
@@ -133,6 +134,7 @@ class PoseEstimationNode(LifecycleNode):
         except Exception as exc:  # a missing or corrupt model file, an onnxruntime error
             self.get_logger().fatal(f"cannot load the {self.values['pipeline']} pipeline: {exc}")
             return FAILURE
+        self.fault = None
         self.outputs = Outputs(self, self.values["publish_tf"])
         self.stream = LiveStream(
             step, decode=lambda msg: _decode(msg, self.values["max_image_pixels"]),
@@ -157,6 +159,9 @@ class PoseEstimationNode(LifecycleNode):
 
     def on_deactivate(self, state) -> TransitionCallbackReturn:
         self.active = False
+        if self.stream is not None and self.stream.error:  # to on_error: see _publish_diagnostics
+            self._unsubscribe()
+            return TransitionCallbackReturn.ERROR
         self._unsubscribe()
         if self.qos_timer is not None:
             self.destroy_timer(self.qos_timer)
@@ -170,6 +175,17 @@ class PoseEstimationNode(LifecycleNode):
         self.get_logger().info("cleaned up: models unloaded" if self.pool is None else
                                "cleaned up: the models shared with this process's other "
                                "cameras stay loaded")
+        return SUCCESS
+
+    def on_error(self, state) -> TransitionCallbackReturn:
+        """After a fault of the processing threads: free everything, back to unconfigured (a
+        lifecycle manager can configure again)."""
+        self.active = False
+        self._unsubscribe()
+        if self.stream is not None:
+            self.on_cleanup(state)
+        self.get_logger().error("processing stopped by a fault (above): the node is "
+                                "unconfigured; configure and activate it again")
         return SUCCESS
 
     def on_shutdown(self, state) -> TransitionCallbackReturn:
@@ -354,6 +370,10 @@ class PoseEstimationNode(LifecycleNode):
     # ---- diagnostics ------------------------------------------------------------------------
     def _publish_diagnostics(self) -> None:
         stream = self.stream
+        if stream is not None and stream.error and self.active:
+            self.fault = stream.error
+            self.trigger_deactivate()  # on_deactivate answers ERROR: rclpy calls on_error
+            stream = self.stream
         pipeline = self.pipeline
         providers = {m.spec.id: m.provider for m in pipeline.models} if pipeline else {}
         fallback = any(p != self.values["provider"] for p in providers.values())
@@ -365,8 +385,9 @@ class PoseEstimationNode(LifecycleNode):
         status = diagnostic_status(
             f"{self.get_fully_qualified_name()}: pose estimation",
             hardware_id(next(iter(providers.values()), self.values["provider"])),
+            f"error: {self.fault}" if self.fault else
             "running on cpu: requested provider unavailable" if fallback else state,
-            fallback, pairs)
+            fallback, pairs, error=bool(self.fault))
         self.pub_diagnostics.publish(DiagnosticArray(
             header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
 

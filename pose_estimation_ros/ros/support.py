@@ -43,10 +43,12 @@ class RosLogHandler(logging.Handler):
 
 
 def diagnostic_status(name: str, hardware: str, message: str, warn: bool,
-                      values: dict) -> DiagnosticStatus:
+                      values: dict, error: bool = False) -> DiagnosticStatus:
     """One status; floats with two decimals, everything else as text."""
+    level = DiagnosticStatus.ERROR if error else \
+        DiagnosticStatus.WARN if warn else DiagnosticStatus.OK
     return DiagnosticStatus(
-        level=DiagnosticStatus.WARN if warn else DiagnosticStatus.OK, name=name,
+        level=level, name=name,
         hardware_id=hardware, message=message,
         values=[KeyValue(key=k, value=f"{v:.2f}" if isinstance(v, float) else str(v))
                 for k, v in values.items()])

@@ -65,6 +65,8 @@ class LiveStream:
         self.throttle = ReasonThrottle(5.0)
         self.last_target = None  # the follow target of the last frame finished
         self.depth_rejected = 0  # depth messages refused before pairing (their stamps)
+        #: what stopped a thread outside any one frame's handling (a bug), else None
+        self.error: str | None = None
         self.colour_k: np.ndarray | None = None
         self.depth_k: np.ndarray | None = None
         self.depth_info_size: tuple[int, int] | None = None
@@ -88,8 +90,10 @@ class LiveStream:
     def start(self) -> None:
         self.scheduler.open()
         self._running = True
-        self.threads = [threading.Thread(target=self._work, name="pose_worker", daemon=True),
-                         threading.Thread(target=self._output, name="pose_output", daemon=True)]
+        self.threads = [threading.Thread(target=self._guard, args=(self._work,),
+                                         name="pose_worker", daemon=True),
+                        threading.Thread(target=self._guard, args=(self._output,),
+                                         name="pose_output", daemon=True)]
         for t in self.threads:
             t.start()
 
@@ -118,6 +122,17 @@ class LiveStream:
         text = self.throttle(message, key)
         if text is not None:
             self.log(text, "error" if error else "warning")
+
+    def _guard(self, body) -> None:
+        """A thread's loop; an exception outside a frame's own handling is recorded in
+        `error` and logged, and the scheduler closed, so no frame waits for a thread that is
+        gone (the node reports it and leaves the active state)."""
+        try:
+            body()
+        except Exception as exc:
+            self.error = f"{threading.current_thread().name} stopped: {type(exc).__name__}: {exc}"
+            self.log(self.error, "error")
+            self.scheduler.close()
 
     def _work(self) -> None:
         while (msg := self.scheduler.take()) is not None:

@@ -94,3 +94,19 @@ def realsense_topics(camera: str) -> dict[str, str]:
             "camera_info_topic": f"{base}/color/camera_info",
             "depth_image_topic": f"{base}/aligned_depth_to_color/image_raw",
             "depth_info_topic": f"{base}/aligned_depth_to_color/camera_info"}
+
+
+def node_name(namespace: str) -> str:
+    """The node's fully qualified name under the launch file's `namespace`."""
+    ns = "/" + namespace.strip("/") if namespace.strip("/") else ""
+    return f"{ns}/pose_estimation_node"
+
+
+def exit_error(name: str, returncode: int | None) -> str | None:
+    """What ends the launch when a node process exits: nothing for a clean exit (0, or
+    SIGINT/SIGTERM during a shutdown: the node exits 0 then), else the reason."""
+    if not returncode:
+        return None
+    how = f"signal {-returncode}" if returncode < 0 else f"code {returncode}"
+    return (f"{name} exited with {how}: see its FATAL line above (exit code 1 means it "
+            "could not start: bad parameters or missing models); ending the launch")
