@@ -77,9 +77,8 @@ def _open(path: Path, store):
         reader = AnyReader([path], default_typestore=store)
         reader.open()
     except Exception as exc:  # rosbags raises its own error types for every kind of damage
-        raise BagError(f"{path}: cannot read the bag ({type(exc).__name__}: {exc}); is it a "
-                       "rosbag2 folder (sqlite3 or MCAP) or a ROS 1 .bag, and complete?") \
-            from None
+        raise BagError(f"{path}: cannot read the bag ({_describe(exc)}); is it a rosbag2 "
+                       "folder (sqlite3 or MCAP) or a ROS 1 .bag, and complete?") from None
     return reader
 
 
@@ -308,5 +307,11 @@ def _messages(reader, connections, path: Path):
             count += 1
             yield item
     except Exception as exc:  # rosbags' and the storage libraries' own error types
-        raise BagError(f"{path}: damaged after {count} messages ({type(exc).__name__}: "
-                       f"{exc})") from None
+        raise BagError(f"{path}: damaged after {count} messages ({_describe(exc)})") from None
+
+
+def _describe(exc: Exception) -> str:
+    """An exception of a storage library as text (a MemoryError says nothing itself)."""
+    if isinstance(exc, (MemoryError, OverflowError)):
+        return f"{type(exc).__name__}: a record declares an impossible size"
+    return f"{type(exc).__name__}: {exc}"
