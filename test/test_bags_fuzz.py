@@ -5,8 +5,8 @@ message the bag's index holds was read and counted, processed or rejected with i
 says what is missing; a bag that cannot be read leaves nothing that looks complete. A seeded
 generator (seed and case in each failure message) so that a failure can be replayed."""
 import contextlib
-import os
 import io
+import os
 import random
 import shutil
 
