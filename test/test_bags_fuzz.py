@@ -111,6 +111,8 @@ def test_damaged_bags_are_complete_or_say_what_is_missing(originals, tmp_path):
             assert record["frames_in"] == images, where  # every indexed image was read
             counted = record["frames_processed"] + sum(record["frames_rejected"].values())
             assert counted >= images, where  # and each processed or rejected with a reason
+            assert record["frames_with_3d"] + sum(record["frames_without_3d"].values()) == \
+                record["frames_processed"], where  # every frame with 3D or a reason without
             outcomes["complete"] += 1
         elif record is not None:
             assert record["complete"] is False and record["missing_messages"], where

@@ -254,3 +254,16 @@ def test_demo_and_help_do_not_import_what_they_do_not_use(tmp_path):
                          cwd=Path(__file__).resolve().parents[1])
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_run_refuses_images_over_the_pixel_limit_from_their_header(tmp_path, capsys, caplog):
+    import shutil
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(DATA / "mmpose_tests" / "coco" / "000000000785.jpg", folder / "a.jpg")
+    assert main(["run", str(folder), "--output", str(tmp_path / "out"),
+                 "--max-image-pixels", "1000"]) == 0
+    m = SUMMARY.fullmatch(_last_line(capsys))
+    assert m and m.group(1) == "0" and m.group(5) == "1"
+    assert "over the limit of 1,000 (max_image_pixels)" in caplog.text

@@ -144,7 +144,8 @@ def run(args, options, config) -> int:
     parameters = {"pipeline": _plain(asdict(options)), "step": _plain(asdict(config)),
                   "bag": {k: getattr(args, k) for k in (
                       "image_topic", "depth_topic", "camera_info_topic", "depth_info_topic",
-                      "namespace", "storage", "markers", "annotated", "copy_input")}}
+                      "namespace", "storage", "markers", "annotated", "copy_input",
+                      "max_image_pixels")}}
     todo, skipped = [], []
     for bag in bags:
         output, sidecar = output_paths(out_dir, bag)
@@ -156,7 +157,8 @@ def run(args, options, config) -> int:
             input=bag, output=output, image_topic=args.image_topic, depth_topic=args.depth_topic,
             camera_info_topic=args.camera_info_topic, depth_info_topic=args.depth_info_topic,
             namespace=args.namespace, storage=args.storage, markers=args.markers,
-            annotated=args.annotated, copy_input=args.copy_input, table=bool(args.csv)))
+            annotated=args.annotated, copy_input=args.copy_input, table=bool(args.csv),
+            max_pixels=args.max_image_pixels))
     for bag in skipped:
         print(f"{bag}: complete with these parameters, skipped (--resume)")
     failures, records = _run_jobs(todo, options, config, parameters, jobs,

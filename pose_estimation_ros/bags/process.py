@@ -20,6 +20,7 @@ from ..stream.step import DepthFrame, FrameStep
 from ..stream.sync import DepthSync, NoDepth
 from ..transport.camera_info import intrinsics
 from ..transport.image import depth_message_to_array, message_to_bgr, stamp_ns
+from ..vision.headers import MAX_PIXELS
 from ..vision.imaging import ImageError
 from .outputs import BagOutput, Table
 
@@ -66,6 +67,7 @@ class BagJob:
     copy_input: bool = False
     table: bool = False  # write the bag's long-form table, `table_path(output)`
     marker_depth: float = 2.0
+    max_pixels: int = MAX_PIXELS
 
 
 def _open(path: Path, store):
@@ -222,7 +224,7 @@ def _run(job: BagJob, step: FrameStep, reader, chosen, out: BagOutput, table: Ta
         nonlocal processed
         log_time, msg = payload
         try:
-            bgr = message_to_bgr(msg)
+            bgr = message_to_bgr(msg, job.max_pixels)
         except ImageError as exc:
             reject(str(exc))
             return

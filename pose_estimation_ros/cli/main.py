@@ -13,6 +13,7 @@ from ..pipelines.detection import DETECTORS
 from ..pipelines.heads import HEADS
 from ..pipelines.registry import PIPELINES, PipelineOptions
 from ..tracking.tracker import TrackerConfig
+from ..vision.headers import MAX_PIXELS
 from ..vision.imaging import ImageError
 from . import commands
 
@@ -51,6 +52,9 @@ def _add_pipeline_args(p: argparse.ArgumentParser, det_score: float | None = DET
                    help="onnxruntime intra-op threads (0: one per physical core)")
     p.add_argument("--trt-cache-dir", default=o.runtime.trt_cache_dir,
                    help="TensorRT engine cache (default: tensorrt/ beside the model cache)")
+    p.add_argument("--max-image-pixels", type=int, default=MAX_PIXELS, metavar="N",
+                   help="images with more pixels are refused from their header, before "
+                        "decoding (default: %(default)s)")
 
 
 def _add_tracking_args(p: argparse.ArgumentParser) -> None:

@@ -23,6 +23,7 @@ from ..core.camera import camera_matrix
 from ..stream.step import DepthFrame, FrameStep, StepConfig, StepOutput, create_step
 from ..stream.sync import NoDepth
 from ..vision.draw import draw_result
+from ..vision.headers import MAX_PIXELS
 from ..vision.imaging import IMAGE_SUFFIXES, Frame, ImageError, VideoReader, read_image
 from ..vision.sequences import image_files, pair_by_name, sequence_order
 
@@ -39,7 +40,8 @@ class RunInput:
     why: str
 
 
-def open_input(source: Path, sequence: str, fps: float) -> RunInput:
+def open_input(source: Path, sequence: str, fps: float,
+               max_pixels: int = MAX_PIXELS) -> RunInput:
     if not fps > 0 or fps == float("inf"):
         raise ValueError(f"--fps must be a positive number of frames per second, not {fps}")
     if source.is_dir():
@@ -50,19 +52,19 @@ def open_input(source: Path, sequence: str, fps: float) -> RunInput:
             why = "--sequence yes"
         is_sequence = ordered is not None and sequence != "no"
         chosen = ordered if is_sequence else files
-        return RunInput("sequence" if is_sequence else "photos", _read(chosen), len(chosen),
-                        fps if is_sequence else 0.0, chosen,
+        return RunInput("sequence" if is_sequence else "photos", _read(chosen, max_pixels),
+                        len(chosen), fps if is_sequence else 0.0, chosen,
                         why if sequence == "auto" else f"--sequence {sequence}")
     if source.suffix.lower() in IMAGE_SUFFIXES:
-        return RunInput("photos", _read([source]), 1, 0.0, [source], "a single image")
+        return RunInput("photos", _read([source], max_pixels), 1, 0.0, [source], "a single image")
     reader = VideoReader(source)
     return RunInput("video", iter(reader), reader.frame_count, reader.fps, None, "a video")
 
 
-def _read(files: list[Path]) -> Iterator[Frame]:
+def _read(files: list[Path], max_pixels: int) -> Iterator[Frame]:
     for i, f in enumerate(files):
         try:  # one unreadable file is reported, not the end of the run
-            yield Frame(i, 0.0, read_image(f), f.name)
+            yield Frame(i, 0.0, read_image(f, max_pixels), f.name)
         except ImageError as exc:
             yield Frame(i, 0.0, None, f.name, str(exc))
 
@@ -111,7 +113,7 @@ def _matrix(text: str, option: str):
 
 def run_step(args, options_for, tracker) -> tuple[FrameStep, RunInput, DepthInput | None]:
     """The input, the frame step for it and the depth input of a `run` command line."""
-    run_input = open_input(Path(args.input), args.sequence, args.fps)
+    run_input = open_input(Path(args.input), args.sequence, args.fps, args.max_image_pixels)
     streamed = run_input.kind != "photos"
     config = StepConfig(tracking=streamed and not args.no_tracking, tracker=tracker,
                         use_depth=bool(args.depth), target=args.target)
