@@ -17,7 +17,7 @@ import struct
 
 import numpy as np
 
-from .imaging import ImageError
+from .errors import ImageError
 
 MAX_PIXELS = 40_000_000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -8,11 +8,10 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from .errors import ImageError
+from .headers import MAX_PIXELS, check_pixels, header_size, image_format
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
-
-
-class ImageError(ValueError):
-    """An image or video that cannot be used, with the reason."""
 
 
 def to_bgr8(image: np.ndarray) -> np.ndarray:
@@ -52,8 +51,6 @@ def check_bgr8(image) -> np.ndarray:
 def read_image(path: str | Path, max_pixels: int | None = None) -> np.ndarray:
     """An image file as BGR uint8; a JPEG or PNG is checked from its header first (size
     limit, a JPEG's structure: `vision.headers`)."""
-    from .headers import MAX_PIXELS, check_pixels, header_size, image_format
-
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"image {path} does not exist")
