@@ -112,11 +112,11 @@ class NodeProcess:
 
     running: list = []
 
-    def __init__(self, *ros_args: str, name: str = "pose_estimation_node", args=()):
+    def __init__(self, *ros_args: str, name: str = "pose_estimation_node", args=(), env=None):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pose_estimation_ros.ros.main", *args, "--ros-args",
              "-r", f"__node:={name}", *ros_args],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()

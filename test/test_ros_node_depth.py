@@ -72,9 +72,12 @@ def _valid(msg) -> int:
     return sum(k.position_valid for p in msg.people for k in p.keypoints)
 
 
-def test_target_pose_from_colour_and_aligned_depth(graph, capfd):
+def test_target_pose_from_colour_and_aligned_depth(graph):
+    from tf2_msgs.msg import TFMessage  # CI: the test-only package of test/ros_packages
+
     node = graph.pose_node(use_depth=True, publish_tf=True)
-    assert "publish_tf: tf2_ros is not installed" in capfd.readouterr().err  # said once, runs
+    tf = []
+    graph.probe.create_subscription(TFMessage, "/tf", tf.append, 100)
     rig = Rig(graph, node)
     h, w = rig.h // 2, rig.w // 2
     for i in range(8):
@@ -91,6 +94,12 @@ def test_target_pose_from_colour_and_aligned_depth(graph, capfd):
     assert abs(target.orientation.x ** 2 + target.orientation.y ** 2 + target.orientation.z ** 2
                + target.orientation.w ** 2 - 1) < 1e-6
     assert rig.poses[-1].target_track_id == rig.poses[-1].people[0].track_id >= 0
+    assert wait_for(lambda: tf)  # body_<track id> at the hips, 2 m away, in the image's frame
+    frames = [t for m in tf for t in m.transforms]
+    last = rig.poses[-1].people[0].track_id
+    mine = [t for t in frames if t.child_frame_id == f"body_{last}"]
+    assert mine and all(t.header.frame_id == FRAME_ID for t in mine)
+    assert abs(mine[-1].transform.translation.z - 2.0) < 0.05
 
 
 def test_missing_stale_unregistered_and_bad_depth(graph, capfd):

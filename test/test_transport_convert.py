@@ -206,7 +206,12 @@ def test_package_xml_parses_as_format_3_with_catkin_pkg():
     assert {"rosidl_default_generators", "std_msgs", "geometry_msgs",
             "builtin_interfaces"} <= build
     assert {"rclpy", "sensor_msgs", "visualization_msgs", "diagnostic_msgs", "launch_ros",
-            "rosidl_default_runtime"} <= run
+            "rosidl_default_runtime", "tf2_msgs"} <= run
+    hri = next(d for d in pkg.exec_depends if d.name == "hri_msgs")  # optional: a condition
+    hri.evaluate_condition({})
+    assert hri.evaluated_condition is False
+    hri.evaluate_condition({"POSE_ESTIMATION_HRI": "1"})
+    assert hri.evaluated_condition is True
 
 
 def test_launch_file_node_and_entry_point_compile():

@@ -145,7 +145,7 @@ def run(args, options, config) -> int:
                   "bag": {k: getattr(args, k) for k in (
                       "image_topic", "depth_topic", "camera_info_topic", "depth_info_topic",
                       "namespace", "storage", "markers", "annotated", "copy_input",
-                      "max_image_pixels")}}
+                      "max_image_pixels", "rep155")}}
     todo, skipped = [], []
     for bag in bags:
         output, sidecar = output_paths(out_dir, bag)
@@ -158,7 +158,7 @@ def run(args, options, config) -> int:
             camera_info_topic=args.camera_info_topic, depth_info_topic=args.depth_info_topic,
             namespace=args.namespace, storage=args.storage, markers=args.markers,
             annotated=args.annotated, copy_input=args.copy_input, table=bool(args.csv),
-            max_pixels=args.max_image_pixels))
+            max_pixels=args.max_image_pixels, rep155=args.rep155))
     for bag in skipped:
         print(f"{bag}: complete with these parameters, skipped (--resume)")
     failures, records = _run_jobs(todo, options, config, parameters, jobs,

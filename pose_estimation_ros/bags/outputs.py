@@ -101,6 +101,14 @@ class BagOutput:
                              typestore=store) if job.annotated else None
         self.copies = {c.id: add(c.topic, c.msgtype, typestore=store)
                        for c in reader.connections} if job.copy_input else {}
+        self.hri = None
+        if job.rep155:  # per-body connections come with their bodies
+            from ..transport.rep155 import Bodies, session_prefix
+
+            self.hri = Bodies(session_prefix(job.input.name))
+            self.tracked = add("/humans/bodies/tracked", "hri_msgs/msg/IdsList", typestore=store)
+            self.tf = add("/tf", "tf2_msgs/msg/TFMessage", typestore=store)
+            self.body_topics: dict[str, object] = {}
         self.skeleton_written = False
         self.last_time = 0
 
@@ -136,3 +144,21 @@ class BagOutput:
         if self.annotated is not None:
             self._write(self.annotated, log_time, convert.annotated_image(
                 f, header, out.image, out.result, out.target.track_id))
+        if self.hri is not None:
+            self._rep155(log_time, header, out)
+
+    def _rep155(self, log_time: int, header, out: StepOutput) -> None:
+        from ..transport.rep155 import frame_messages
+
+        ids, per_body, transforms = frame_messages(self.f, header, out, self.hri)
+        self._write(self.tracked, log_time, ids)
+        for body, msgs in per_body.items():
+            for suffix, msg in msgs.items():
+                topic = f"/humans/bodies/{body}/{suffix}"
+                if topic not in self.body_topics:
+                    self.body_topics[topic] = self.writer.add_connection(
+                        topic, msg.__msgtype__, typestore=self.store)
+                self._write(self.body_topics[topic], log_time, msg)
+        if transforms:
+            self._write(self.tf, log_time, self.f.new("tf2_msgs/msg/TFMessage",
+                                                      transforms=transforms))

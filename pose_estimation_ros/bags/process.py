@@ -68,6 +68,7 @@ class BagJob:
     table: bool = False  # write the bag's long-form table, `table_path(output)`
     marker_depth: float = 2.0
     max_pixels: int = MAX_PIXELS
+    rep155: bool = False  # the ROS4HRI topics (transport.rep155)
 
 
 def _open(path: Path, store):

@@ -38,15 +38,19 @@ def msg_dir() -> Path:
 
 
 def typestore(distro: str = "ROS2_JAZZY"):
-    """A rosbags typestore of `distro` with this package's messages registered."""
+    """A rosbags typestore of `distro` with this package's messages and the REP-155 ones of
+    hri_msgs (`transport/hri_msgs`) registered."""
     from rosbags.typesys import Stores, get_types_from_msg, get_typestore
+
+    from ..transport.rep155 import definitions
 
     store = get_typestore(getattr(Stores, distro))
     folder = msg_dir()
+    texts = {f"{PACKAGE}/msg/{name}": (folder / f"{name}.msg").read_text()
+             for name in MSG_NAMES} | definitions()
     types = {}
-    for name in MSG_NAMES:
-        types.update(get_types_from_msg((folder / f"{name}.msg").read_text(),
-                                        f"{PACKAGE}/msg/{name}"))
+    for typename, text in texts.items():
+        types.update(get_types_from_msg(text, typename))
     store.register(types)
     return store
 

@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "CameraInfo)")
     p.add_argument("--annotated", action="store_true", help="also write the annotated image")
     p.add_argument("--copy-input", action="store_true", help="copy the input topics too")
+    p.add_argument("--rep155", action="store_true",
+                   help="also the ROS4HRI topics (REP-155: /humans/bodies/..., /tf), as the "
+                        "node publishes them with hri.enable")
     p.add_argument("--csv", metavar="FILE", help="long-form table: one row per person × "
                    "keypoint per frame")
     p.add_argument("--parquet", metavar="FILE", help="the same table as Parquet (pyarrow)")

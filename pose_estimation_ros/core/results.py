@@ -86,6 +86,9 @@ class FrameResult:
     people: list[Person] = field(default_factory=list)
     #: milliseconds per stage, e.g. {"preprocess": 0.4, "model:blazepose-landmark-full": 9.7}
     timings: dict[str, float] = field(default_factory=dict)
+    #: the tracker's confirmed tracks after this frame, also those briefly missing (predicted);
+    #: None without tracking
+    tracked: list[int] | None = None
 
     def to_dict(self) -> dict:
         return {

@@ -1,12 +1,11 @@
 """pose_estimation_node: the rclpy wiring of the core, as a managed lifecycle node.
 
-configure loads the models and creates the publishers, activate subscribes `image` (or
-`image/compressed`), `camera_info` and with `use_depth` `depth/image` and `depth/camera_info`,
+configure loads the models and creates the publishers, activate subscribes (`ros.inputs`),
 deactivate unsubscribes (no processing, models stay loaded), cleanup frees the models.
 `/diagnostics` reports in every state. With `autostart` (default) the node configures and
 activates itself. The processing is `stream.live.LiveStream` (threads, scheduling, depth
-synchronisation, the frame step), the messages `ros.outputs`; this file only moves parameters,
-messages and lifecycle events between ROS and them.
+synchronisation, the frame step), the messages `ros.outputs` and `ros.hri`; this file only
+moves parameters, messages and lifecycle events between ROS and them.
 """
 from __future__ import annotations
 
@@ -17,19 +16,14 @@ from rcl_interfaces.msg import SetParametersResult
 from rclpy.exceptions import InvalidParameterValueException
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from rclpy.subscription import Subscription
 from rclpy.time import Time
-from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
-from ..core.camera import CameraError
 from ..models.runtime import ModelPool, hardware_id
 from ..stream.figures import StreamFigures
 from ..stream.live import Colour, LiveStream
 from ..stream.step import create_step
 from ..stream.sync import DepthSync
-from ..transport.camera_info import intrinsics
 from ..transport.image import depth_message_to_array, message_to_bgr, stamp_ns
 from ..transport.parameters import (
     BY_NAME,
@@ -40,8 +34,7 @@ from ..transport.parameters import (
     step_config,
     unknown_parameters,
 )
-from ..transport.qos import SequenceGaps, choose_reliability
-from ..vision.imaging import ImageError
+from .inputs import Inputs
 from .outputs import Outputs
 from .support import (
     RosLogHandler,
@@ -49,15 +42,10 @@ from .support import (
     diagnostic_status,
     floats_stay_floats,
     refuse_invalid_transitions,
-    type_name,
 )
 
-#: rclpy hands subscription callbacks the DDS message info (sequence numbers) since Iron
-_HAS_MESSAGE_INFO = hasattr(Subscription, "CallbackType")
 #: rclpy's pre-set parameter callbacks (Iron and newer) may change the values being set
 _PRE_SET = hasattr(LifecycleNode, "add_pre_set_parameters_callback")
-_RELIABILITY = {"reliable": ReliabilityPolicy.RELIABLE,
-                "best_effort": ReliabilityPolicy.BEST_EFFORT}
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 
 
@@ -92,16 +80,14 @@ class PoseEstimationNode(LifecycleNode):
             self._log_bridge = RosLogHandler(self.get_logger())
             core_log.addHandler(self._log_bridge)
         self.stream: LiveStream | None = None
+        self.hri, self.hri_state = None, "off: hri.enable is false"
         self.scheduler = None  # the last stream's counts, kept after cleanup
         self.outputs: Outputs | None = None
         self.active = self.finalized = False
         self.fault: str | None = None  # what stopped processing, until configured again
         self.figures = StreamFigures()
-        self.input_loss = SequenceGaps()
-        self.loss_known = False
-        self._subs: list = []
-        self.image_sub = self.qos_timer = None
-        self.reliability = ""
+        self.inputs = Inputs(self)
+        self.qos_timer = None
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         period = self.values["diagnostics_period"]
         self.create_timer(period if BY_NAME["diagnostics_period"].check(period) is None else 1.0,
@@ -135,7 +121,8 @@ class PoseEstimationNode(LifecycleNode):
             self.get_logger().fatal(f"cannot load the {self.values['pipeline']} pipeline: {exc}")
             return FAILURE
         self.fault = None
-        self.outputs = Outputs(self, self.values["publish_tf"])
+        self.outputs = Outputs(self, self.values["publish_tf"], self.values["hri.enable"])
+        self._start_hri()
         self.stream = LiveStream(
             step, decode=lambda msg: _decode(msg, self.values["max_image_pixels"]),
             publish=self._publish, log=self._log,
@@ -148,10 +135,20 @@ class PoseEstimationNode(LifecycleNode):
         self.get_logger().info(f"configured: pipeline {self.values['pipeline']}: {models}")
         return super().on_configure(state)
 
+    def _start_hri(self) -> None:
+        """REP-155 output when enabled (its module, and hri_msgs, imported only then)."""
+        self.hri, self.hri_state = None, "off: hri.enable is false"
+        if self.values["hri.enable"]:
+            from .hri import start
+
+            self.hri, self.hri_state = start(self, self.outputs, True, self.values["tracking"])
+            log = self.get_logger().info if self.hri else self.get_logger().warning
+            log(f"REP-155 output {self.hri_state}")
+
     def on_activate(self, state) -> TransitionCallbackReturn:
-        self._subscribe()
+        self.inputs.subscribe()
         if self.values["qos_reliability"] == "auto":  # follow publishers that come and go
-            self.qos_timer = self.create_timer(1.0, self._check_qos)
+            self.qos_timer = self.create_timer(1.0, self.inputs.check_qos)
         result = super().on_activate(state)
         self.outputs.publish_skeleton(self.pipeline.topology)
         self.active = True
@@ -160,9 +157,9 @@ class PoseEstimationNode(LifecycleNode):
     def on_deactivate(self, state) -> TransitionCallbackReturn:
         self.active = False
         if self.stream is not None and self.stream.error:  # to on_error: see _publish_diagnostics
-            self._unsubscribe()
+            self.inputs.unsubscribe()
             return TransitionCallbackReturn.ERROR
-        self._unsubscribe()
+        self.inputs.unsubscribe()
         if self.qos_timer is not None:
             self.destroy_timer(self.qos_timer)
             self.qos_timer = None
@@ -170,6 +167,9 @@ class PoseEstimationNode(LifecycleNode):
 
     def on_cleanup(self, state) -> TransitionCallbackReturn:
         self._stop_stream()
+        if self.hri is not None:
+            self.hri.destroy()
+            self.hri = None
         self.outputs.destroy()
         self.outputs = None
         self.get_logger().info("cleaned up: models unloaded" if self.pool is None else
@@ -181,7 +181,7 @@ class PoseEstimationNode(LifecycleNode):
         """After a fault of the processing threads: free everything, back to unconfigured (a
         lifecycle manager can configure again)."""
         self.active = False
-        self._unsubscribe()
+        self.inputs.unsubscribe()
         if self.stream is not None:
             self.on_cleanup(state)
         self.get_logger().error("processing stopped by a fault (above): the node is "
@@ -248,99 +248,13 @@ class PoseEstimationNode(LifecycleNode):
         self.values = values
         return SetParametersResult(successful=True)
 
-    # ---- input ------------------------------------------------------------------------------
-    def _image_qos(self, reliability: str = "", depth: int = 1) -> QoSProfile:
-        """Colour: the latest frame only. Depth keeps a few (`depth` 10): a depth frame lost
-        in the subscription's queue while the executor was busy is a colour frame without
-        3D, and keeping one costs nothing until a colour frame pairs with it."""
-        return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth,
-                          reliability=_RELIABILITY[reliability or self.reliability
-                                                   or "best_effort"],
-                          durability=DurabilityPolicy.VOLATILE)
+    @property
+    def reliability(self) -> str:
+        return self.inputs.reliability
 
-    def _image_topic(self) -> tuple[type, str]:
-        return (CompressedImage, "image/compressed") if self.values["use_compressed"] \
-            else (Image, "image")
-
-    def _offered(self) -> list[str]:
-        """The reliability each publisher of the image type on the image topic offers (a
-        publisher of another type on that name matches nothing: it is named once)."""
-        msg_type, topic = self._image_topic()
-        wanted = type_name(msg_type)
-        infos = self.get_publishers_info_by_topic(self.resolve_topic_name(topic))
-        for other in {i.topic_type for i in infos} - {wanted}:
-            self._log(f"a publisher of {other} on {self.resolve_topic_name(topic)} is "
-                      f"ignored: the node reads {wanted} there", "warning",
-                      key=f"other type {other}")
-        infos = [i for i in infos if i.topic_type == wanted]
-        self.loss_known = _HAS_MESSAGE_INFO and len(infos) == 1
-        return ["reliable" if i.qos_profile.reliability == ReliabilityPolicy.RELIABLE
-                else "best_effort" for i in infos]
-
-    def _subscribe(self) -> None:
-        """The image, camera_info and, with use_depth, depth subscriptions, all with the
-        reliability the image publishers offer."""
-        self.reliability, why = choose_reliability(self.values["qos_reliability"],
-                                                   self._offered())
-        qos = self._image_qos()
-        msg_type, topic = self._image_topic()
-        callback = self._on_image_info if _HAS_MESSAGE_INFO else self._on_image
-        self.image_sub = self.create_subscription(msg_type, topic, callback, qos)
-        self._subs = [self.image_sub, self.create_subscription(
-            CameraInfo, "camera_info", self._on_camera_info, qos)]
-        if self.values["use_depth"]:
-            deep = self._image_qos(depth=10)
-            self._subs += [
-                self.create_subscription(Image, "depth/image", self._on_depth, deep),
-                self.create_subscription(CameraInfo, "depth/camera_info", self._on_depth_info,
-                                         qos)]
-        self.input_loss.restart()
-        self.get_logger().info(f"subscribed to {self.image_sub.topic_name} "
-                               f"({self.reliability}: {why})")
-
-    def _unsubscribe(self) -> None:
-        for sub in self._subs:
-            self.destroy_subscription(sub)
-        self._subs, self.image_sub = [], None
-
-    def _check_qos(self) -> None:
-        wanted, _ = choose_reliability("auto", self._offered())
-        if self.image_sub is not None and wanted != self.reliability:
-            self._unsubscribe()
-            self._subscribe()
-
-    def _on_image(self, msg) -> None:
-        self.stream.put(msg)
-
-    def _on_image_info(self, msg, info) -> None:
-        if self.loss_known:
-            self.input_loss.update(int(info["publication_sequence_number"]))
-        self.stream.put(msg)
-
-    def _on_camera_info(self, msg: CameraInfo) -> None:
-        self.stream.colour_k = self._intrinsics(msg, "camera_info")
-
-    def _on_depth(self, msg: Image) -> None:
-        try:
-            stamp = stamp_ns(msg)
-        except ImageError as exc:
-            self.stream.depth_rejected += 1
-            self._log(f"depth image ignored: {exc}", "warning", key="depth stamp")
-            return
-        self.stream.put_depth(stamp, msg.header.frame_id, msg)
-
-    def _on_depth_info(self, msg: CameraInfo) -> None:
-        info = self._intrinsics(msg, "depth/camera_info", full=True)
-        self.stream.depth_k, self.stream.depth_info_size = \
-            (info.k, info.size) if info is not None else (None, None)
-
-    def _intrinsics(self, msg, topic: str, full: bool = False):
-        try:
-            info = intrinsics(msg, f"CameraInfo on {topic}")
-        except CameraError as exc:
-            self._log(f"{exc}: ignored", "error", key=f"camera_info {topic}")
-            return None
-        return info if full else info.k
+    @property
+    def image_sub(self):
+        return self.inputs.image_sub
 
     # ---- output -----------------------------------------------------------------------------
     def _log(self, text: str, level: str, key: str | None = None) -> None:
@@ -365,6 +279,8 @@ class PoseEstimationNode(LifecycleNode):
                           .nanoseconds * 1e-9)
             self.figures.add_latency(latency)
         self.outputs.publish(out, colour.header, latency, self.values["marker_depth"])
+        if self.hri is not None:
+            self.hri.publish(out, colour.header)
         return True
 
     # ---- diagnostics ------------------------------------------------------------------------
@@ -380,8 +296,10 @@ class PoseEstimationNode(LifecycleNode):
         state = "finalized" if self.finalized else "active" if self.active else \
             "inactive" if stream else "unconfigured"
         pairs = self.figures.pairs(
-            state, stream, missed=self.input_loss.lost if self.loss_known else "unknown",
-            reliability=self.reliability or "-", providers=providers)
+            state, stream, missed=self.inputs.input_loss.lost if self.inputs.loss_known
+            else "unknown",
+            reliability=self.inputs.reliability or "-", providers=providers)
+        pairs["hri"] = self.hri_state
         status = diagnostic_status(
             f"{self.get_fully_qualified_name()}: pose estimation",
             hardware_id(next(iter(providers.values()), self.values["provider"])),

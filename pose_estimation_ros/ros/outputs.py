@@ -1,7 +1,9 @@
 """The node's publishers, fed by the frame step's output: `poses`, `markers`,
-`annotated_image`, the latched `skeleton`, `target_pose` and (with `publish_tf`) `body_<id>`
-TF frames. The messages are built by `transport.convert`, as `bag` builds its own, with the
-rclpy message classes (`RclpyMessages`)."""
+`annotated_image`, the latched `skeleton`, `target_pose` and TF frames on `/tf` (with
+`publish_tf`: `body_<track id>`; with REP-155 its `body_<id>` and `head_<id>`, see `ros.hri`).
+The messages are built by `transport.convert`, as `bag` builds its own, with the rclpy message
+classes (`RclpyMessages`). TF goes out as tf2_ros's broadcaster sends it (tf2_msgs/TFMessage on
+/tf, depth 100), so only tf2_msgs is needed, not tf2_ros."""
 from __future__ import annotations
 
 import array
@@ -45,7 +47,9 @@ LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
 
 
 class Outputs:
-    def __init__(self, node, publish_tf: bool):
+    def __init__(self, node, publish_tf: bool, tf_needed: bool = False):
+        """`publish_tf`: this node's body_<track id> frames; `tf_needed`: another output
+        (REP-155) sends frames through `send_tf`."""
         self.node = node
         pub = node.create_lifecycle_publisher
         self.poses = pub(PersonPoseArray, "poses", 10)
@@ -54,14 +58,16 @@ class Outputs:
         self.skeleton = pub(Skeleton, "skeleton", LATCHED)
         self.target = pub(message_class("geometry_msgs/msg/PoseStamped"), "target_pose", 10)
         self.tf = None
+        self.publish_tf = publish_tf
         self.warned_no_camera_info = False
-        if publish_tf:
+        if publish_tf or tf_needed:
             try:
-                from tf2_ros import TransformBroadcaster
-                self.tf = TransformBroadcaster(node)
-            except ImportError:
-                node.get_logger().warning("publish_tf: tf2_ros is not installed, so no "
-                                          "body_<id> frames; everything else runs")
+                self.tf = node.create_publisher(message_class("tf2_msgs/msg/TFMessage"), "/tf",
+                                                100)
+            except (ImportError, AttributeError):
+                node.get_logger().warning("tf2_msgs is not installed (apt install "
+                                          "ros-$ROS_DISTRO-tf2-msgs), so no TF frames; "
+                                          "everything else runs")
 
     def publish(self, out: StepOutput, header, latency_s: float, marker_depth: float) -> None:
         result, target = out.result, out.target
@@ -82,10 +88,12 @@ class Outputs:
         if self.annotated.get_subscription_count() > 0 and out.image is not None:
             self.annotated.publish(convert.annotated_image(MESSAGES, header, out.image, result,
                                                            target.track_id))
-        if self.tf is not None:
-            frames = convert.body_transforms(MESSAGES, header, result)
-            if frames:
-                self.tf.sendTransform(frames)
+        if self.publish_tf and self.tf is not None:
+            self.send_tf(convert.body_transforms(MESSAGES, header, result))
+
+    def send_tf(self, frames: list) -> None:
+        if frames and self.tf is not None:
+            self.tf.publish(MESSAGES.new("tf2_msgs/msg/TFMessage", transforms=frames))
 
     def publish_skeleton(self, topology) -> None:
         self.skeleton.publish(convert.skeleton(MESSAGES, topology))
@@ -93,3 +101,5 @@ class Outputs:
     def destroy(self) -> None:
         for pub in (self.poses, self.markers, self.annotated, self.skeleton, self.target):
             self.node.destroy_lifecycle_publisher(pub)
+        if self.tf is not None:
+            self.node.destroy_publisher(self.tf)

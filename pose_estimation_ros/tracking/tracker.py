@@ -319,7 +319,10 @@ class Tracker:
         for pi in free:
             track = self._start(people[pi], measurements[pi])
             out.append(self._emit(track, people[pi], stamp))
-        return FrameResult(result.stamp, result.image_size, result.topology, out, result.timings)
+        tracked = [t.id for t in self.tracks
+                   if t.state in (TrackState.CONFIRMED, TrackState.PREDICTED)]
+        return FrameResult(result.stamp, result.image_size, result.topology, out, result.timings,
+                           tracked)
 
     def _pose_nms(self, people: list[Person]) -> list[int]:
         return pose_nms_indices(people, self.topology.sigmas, self.config.pose_nms_threshold)

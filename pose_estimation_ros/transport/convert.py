@@ -154,24 +154,31 @@ def target_pose(f: MessageFactory, header, position: np.ndarray):
         orientation=f.new("geometry_msgs/msg/Quaternion", x=x, y=y, z=z, w=w)))
 
 
-def body_transforms(f: MessageFactory, header, result: FrameResult,
-                    prefix: str = "body_") -> list:
-    """A `<prefix><track id>` TransformStamped per tracked person with 3D hips: origin at the
-    hip midpoint, no rotation, parent the image's frame."""
+def hip_origins(result: FrameResult) -> dict[int, np.ndarray]:
+    """Per tracked person with 3D hips: the hips' midpoint (the origin of a body frame)."""
     names = get_topology(result.topology).keypoints
     hips = [names.index(n) for n in ("left_hip", "right_hip") if n in names]
-    out = []
+    out = {}
     for p in result.people:
         if p.track_id < 0 or p.positions is None or len(hips) < 2:
             continue
         origin = p.positions[hips].mean(axis=0)
-        if not np.all(np.isfinite(origin)):
-            continue
-        out.append(f.new(
-            "geometry_msgs/msg/TransformStamped", header=header,
-            child_frame_id=f"{prefix}{p.track_id}", transform=f.new(
-                "geometry_msgs/msg/Transform", translation=f.new(
-                    "geometry_msgs/msg/Vector3", x=float(origin[0]), y=float(origin[1]),
-                    z=float(origin[2])),
-                rotation=f.new("geometry_msgs/msg/Quaternion", x=0.0, y=0.0, z=0.0, w=1.0))))
+        if np.all(np.isfinite(origin)):
+            out[p.track_id] = origin
     return out
+
+
+def transform(f: MessageFactory, header, child: str, origin, rotation=(0.0, 0.0, 0.0, 1.0)):
+    x, y, z, w = rotation
+    return f.new("geometry_msgs/msg/TransformStamped", header=header, child_frame_id=child,
+                 transform=f.new("geometry_msgs/msg/Transform", translation=f.new(
+                     "geometry_msgs/msg/Vector3", x=float(origin[0]), y=float(origin[1]),
+                     z=float(origin[2])),
+                     rotation=f.new("geometry_msgs/msg/Quaternion", x=x, y=y, z=z, w=w)))
+
+
+def body_transforms(f: MessageFactory, header, result: FrameResult) -> list:
+    """A `body_<track id>` TransformStamped per tracked person with 3D hips: origin at the
+    hip midpoint, no rotation, parent the image's frame."""
+    return [transform(f, header, f"body_{track_id}", origin)
+            for track_id, origin in hip_origins(result).items()]

@@ -124,8 +124,10 @@ PARAMS: tuple[Param, ...] = (
           2_000_000_000),
     Param("target_timeout", 2.0, "seconds a lost target is waited for before another is chosen",
           0.0, 600.0),
-    Param("publish_tf", False, "broadcast a body_<track id> frame per person with 3D (needs "
-          "tf2_ros)", read_only=True),
+    Param("publish_tf", False, "send a body_<track id> TF frame per person with 3D (needs "
+          "tf2_msgs)", read_only=True),
+    Param("hri.enable", False, "publish people the ROS4HRI way (REP-155: /humans/bodies/...; "
+          "needs hri_msgs and tracking)", read_only=True),
     Param("marker_depth", 2.0, "metres in front of the camera where markers are drawn without "
           "depth", 0.1, 100.0),
     Param("diagnostics_period", 1.0, "seconds between /diagnostics messages", 0.1, 60.0,
