@@ -35,6 +35,7 @@ import numpy as np
 from ..core.results import CONFIDENT, FrameResult, Person, TrackState
 from ..core.topology import Topology
 from ..vision.nms import iou_matrix, pose_nms_indices
+from .box_plan import BoxPlan, take
 from .kalman import KalmanParams, PoseKalman
 from .pose_box import BodyParts, pose_box
 from .smoothing import OneEuroFilter, OneEuroParams
@@ -92,25 +93,6 @@ class TrackerConfig:
         if self.pose_box_scale < 1.0 or self.match_gate <= 0 or self.pose_box_torso < 0:
             raise ValueError("pose_box_scale must be >= 1, match_gate > 0 and "
                              "pose_box_torso >= 0")
-
-
-@dataclass
-class BoxPlan:
-    """One frame's crop boxes in priority order: [M,4] x1 y1 x2 y2, [M] scores, [M] the track
-    each belongs to (-1: a new detection) and where it came from ("pose": the track's
-    keypoints, "detection"); `predicted` holds the missing tracks' Kalman boxes and ids, which
-    only a detection can turn into a crop."""
-
-    boxes: np.ndarray
-    scores: np.ndarray
-    track_ids: np.ndarray
-    sources: tuple[str, ...]
-    detect: bool = False
-    reason: str = ""
-    predicted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    def __len__(self) -> int:
-        return len(self.boxes)
 
 
 @dataclass
@@ -232,7 +214,7 @@ class Tracker:
                        ("pose",) * len(boxes), bool(reason), reason,
                        (np.asarray(predicted[0], np.float32).reshape(-1, 4),
                         np.asarray(predicted[1], np.float32), np.asarray(predicted[2], int)))
-        return _take(plan, limit)
+        return take(plan, limit)
 
     def with_detections(self, plan: BoxPlan, boxes: np.ndarray, scores: np.ndarray,
                         limit: int | None = None) -> BoxPlan:
@@ -262,7 +244,7 @@ class Tracker:
                          np.concatenate([ids[keep], np.full(int(new.sum()), -1, int)]),
                          tuple(sources[i] for i in keep) + ("detection",) * int(new.sum()),
                          plan.detect, plan.reason)
-        return _take(merged, limit)
+        return take(merged, limit)
 
     # ---- step 2: the track step -----------------------------------------------------------------
     def update(self, result: FrameResult, stamp: float, plan: BoxPlan | None = None) -> FrameResult:
@@ -407,10 +389,3 @@ class Tracker:
         return replace(track.person, bbox=_box_of_state(track.kalman.x), keypoints=kps,
                        keypoint_scores=np.zeros(len(kps), np.float32), track_id=track.id,
                        track_state=TrackState.PREDICTED)
-
-
-def _take(plan: BoxPlan, limit: int | None) -> BoxPlan:
-    if limit is None or len(plan) <= limit:
-        return plan
-    return replace(plan, boxes=plan.boxes[:limit], scores=plan.scores[:limit],
-                   track_ids=plan.track_ids[:limit], sources=plan.sources[:limit])
