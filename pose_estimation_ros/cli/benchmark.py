@@ -15,6 +15,7 @@ class BenchReport:
     frames: int
     seconds: float
     stages: dict[str, float]  # median ms per stage over the frames it ran
+    decode_mean_ms: float  # FFmpeg decodes in bursts: the median alone hides the burst
     stage_frames: dict[str, int]
     total_ms: float  # median per frame, decode included
     model_ms: float  # median per frame inside ONNX Runtime
@@ -64,6 +65,7 @@ def run_bench(pipeline, video: str, max_frames: int, keep_crowded: int = 0) -> B
     floor = [sum(m.bare_ms(x) for m, x in calls) for calls in fed]
     stages = median_table(per_frame)
     return BenchReport(len(per_frame), elapsed, stages,
+                       float(np.mean([t["decode"] for t in per_frame])),
                        {k: sum(k in t for t in per_frame) for k in stages},
                        float(np.median(totals)), float(np.median(models)),
                        floor_ms=float(np.median(floor)), crowded=crowded)

@@ -34,7 +34,7 @@ def _options(args, static: bool = False) -> PipelineOptions:
         detector=args.detector, pose=args.pose, det_score=det_score(args),
         max_people=args.max_people, min_tracking_confidence=args.min_tracking_confidence,
         min_person_score=args.min_person_score,
-        runtime=RuntimeOptions(provider=args.provider, threads=args.threads,
+        runtime=RuntimeOptions(provider=args.provider, threads=args.threads, spin=args.spin,
                                trt_cache_dir=args.trt_cache_dir))
 
 
@@ -148,8 +148,9 @@ def cmd_bench(args) -> int:
     print(f"{report.frames} frames of {args.video}, pipeline {args.pipeline} "
           f"({', '.join(f'{m.spec.id} on {m.provider}' for m in pipeline.models)})")
     for stage, ms in report.stages.items():
+        mean = f", mean {report.decode_mean_ms:.2f} ms" if stage == "decode" else ""
         print(f"  {stage:<36} {ms:8.2f} ms  (median over the {report.stage_frames[stage]} "
-              "frames it ran)")
+              f"frames it ran{mean})")
     if head is not None and not head.batched:
         print(f"pose head {head.model.spec.id}: fixed batch of 1, one call per person")
     elif head is not None and report.crowded:

@@ -50,6 +50,9 @@ def _add_pipeline_args(p: argparse.ArgumentParser, det_score: float | None = DET
                    help="onnxruntime execution provider; falls back to cpu with a warning")
     p.add_argument("--threads", type=int, default=o.runtime.threads,
                    help="onnxruntime intra-op threads (0: one per physical core)")
+    p.add_argument("--spin", action="store_true",
+                   help="onnxruntime threads spin between operators: faster on an idle "
+                        "machine, slower when other processes need the cores")
     p.add_argument("--trt-cache-dir", default=o.runtime.trt_cache_dir,
                    help="TensorRT engine cache (default: tensorrt/ beside the model cache)")
     p.add_argument("--max-image-pixels", type=int, default=MAX_PIXELS, metavar="N",

@@ -36,6 +36,9 @@ class RuntimeOptions:
     provider: str = "cpu"
     #: intra-op threads; 0 lets onnxruntime use one per physical core
     threads: int = 0
+    #: the threads spin between the operators of a run (waiting for work instead of
+    #: sleeping): faster when the cores are free, slower when other processes need them
+    spin: bool = False
     warmup: bool = True
     #: folder for TensorRT engine caches (building an engine takes minutes the first time);
     #: "" is `tensorrt/` beside the model cache (see `trt_cache_path`)
@@ -102,11 +105,13 @@ class Model:
         so.intra_op_num_threads = options.threads
         so.inter_op_num_threads = 1
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Pool threads still spin between the operators of a run, but stop when it ends: a
-        # camera frame arrives every 33 ms and a spinning thread would take the core the video
-        # decoder and the other ROS nodes need (measured here: decode 0.7 → 0.25 ms per frame,
-        # model time unchanged).
+        # Pool threads never spin after a run (a camera frame arrives every 33 ms, and a
+        # spinning thread would take the core the video decoder and the robot's other
+        # processes need), and between the operators of a run only with `spin` (README
+        # "Threads" has the figures behind the default).
         so.add_session_config_entry("session.force_spinning_stop", "1")
+        so.add_session_config_entry("session.intra_op.allow_spinning",
+                                    "1" if options.spin else "0")
         so.log_severity_level = 3
         try:
             self.session = ort.InferenceSession(str(path), sess_options=so,

@@ -45,22 +45,27 @@ def _pixels(encoding: str, width: int, height: int, step: int, data, is_bigendia
         return buffer[:step * height].view(dtype).reshape(height, width, channels)
     rows = np.lib.stride_tricks.as_strided(buffer, shape=(height, row_bytes),
                                            strides=(step, 1))
-    return np.ascontiguousarray(rows).view(wire).astype(dtype).reshape(height, width, channels)
+    packed = np.ascontiguousarray(rows).view(wire)  # one copy; a second only to swap bytes
+    return packed.astype(dtype, copy=False).reshape(height, width, channels)
 
 
 def image_to_bgr(encoding: str, width: int, height: int, step: int, data,
                  is_bigendian: bool = False, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """Pixels of a sensor_msgs/Image as an H×W×3 BGR uint8 array (a copy)."""
+    """Pixels of a sensor_msgs/Image as an H×W×3 BGR uint8 array (its own copy: one pass
+    over the frame)."""
     check_pixels(width, height, max_pixels)
     if encoding not in ENCODINGS:
         raise ImageError(f"unsupported image encoding {encoding!r}; supported: "
                          f"{', '.join(ENCODINGS)} (and sensor_msgs/CompressedImage)")
     channels, dtype, conversion = ENCODINGS[encoding]
-    pixels = _pixels(encoding, width, height, step, data, is_bigendian, channels, dtype)
+    # a view of the message's data where its rows are packed: the one whole-frame pass is
+    # the colour conversion (or the copy of a bgr8 frame), never a copy before it as well
+    pixels = _pixels(encoding, width, height, step, data, is_bigendian, channels, dtype,
+                     copy=False)
     if dtype == np.uint16:
         return to_bgr8(pixels)
     if conversion is None:
-        return pixels
+        return np.array(pixels)  # the frame outlives the message's buffer in the node
     return cv2.cvtColor(pixels, conversion)
 
 

@@ -81,6 +81,8 @@ PARAMS: tuple[Param, ...] = (
           "with a warning", choices=tuple(sorted(PROVIDERS)), read_only=True),
     Param("threads", _O.runtime.threads, "onnxruntime intra-op threads (0: one per physical "
           "core)", 0, 64, read_only=True),
+    Param("spin", _O.runtime.spin, "onnxruntime threads spin between operators: faster on an "
+          "idle machine, slower when other processes need the cores", read_only=True),
     Param("trt_cache_dir", _O.runtime.trt_cache_dir, "TensorRT engine cache, kept across "
           "restarts (empty: tensorrt/ beside the model cache)", read_only=True),
     Param("use_compressed", False, "subscribe image/compressed instead of image",
@@ -179,7 +181,7 @@ def pipeline_options(values: dict[str, Any]) -> PipelineOptions:
         det_score=float(v["det_score"]), max_people=v["max_people"],
         min_tracking_confidence=float(v["min_tracking_confidence"]),
         min_person_score=float(v["min_person_score"]),
-        runtime=RuntimeOptions(provider=v["provider"], threads=v["threads"],
+        runtime=RuntimeOptions(provider=v["provider"], threads=v["threads"], spin=v["spin"],
                                trt_cache_dir=v["trt_cache_dir"]))
 
 
