@@ -24,7 +24,8 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=7", "ruff>=0.4", "ai-edge-litert>=1.0", "catkin_pkg>=0.5",
-                 "hypothesis>=6.0"],
+                 "hypothesis>=6.0", "ray>=2.9"],
+        "ray": ["ray>=2.9"],
     },
     entry_points={"console_scripts": ["pose-estimation-ros=pose_estimation_ros.cli.main:main"]},
     data_files=[("share/pose_estimation_ros", ["package.xml"]),

@@ -163,3 +163,26 @@ def test_any_exception_in_one_bag_fails_that_bag_only(tmp_path, images, capsys, 
     poses, _ = read_topic(tmp_path / "out" / "b.poses", "/poses")
     assert len(poses) == 3
     shutil.rmtree(tmp_path / "out")
+
+
+def test_ctrl_c_after_the_outputs_moved_but_before_the_sidecar(tmp_path, images, monkeypatch):
+    """The window between a bag's outputs leaving `.partial` and its sidecar: Ctrl-C there
+    leaves nothing of that bag, and the bag finished before keeps its complete outputs."""
+    from pose_estimation_ros.bags import worker
+
+    _bag(tmp_path, images[:3], "a")
+    _bag(tmp_path, images[:3], "b")
+    real, calls = worker._models, {"n": 0}
+
+    def interrupted_second_time(options):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(options)
+    monkeypatch.setattr(worker, "_models", interrupted_second_time)
+    with pytest.raises(KeyboardInterrupt):
+        main(["bag", str(tmp_path / "in"), "--output", str(tmp_path / "out"),
+              "--csv", str(tmp_path / "all.csv"), "--no-progress"])
+    assert _listing(tmp_path / "out") == [
+        "a.poses", "a.poses.csv", "a.poses.yaml", "a.poses/a.poses.mcap",
+        "a.poses/metadata.yaml"]

@@ -1,8 +1,8 @@
-"""`pose-estimation-ros bag INPUT… --output DIR`: many bags, in parallel processes, resumable,
-each with a sidecar that records how its output was made.
-
-Every bag is independent: `--jobs N` runs N at a time on this machine; a study of hundreds of
-bags scales to a cluster by running the same command once per bag under any job scheduler.
+"""`pose-estimation-ros bag INPUT… --output DIR`: many bags, resumable, each with a sidecar that
+records how its output was made, on one of two backends: `local` (`--jobs N` processes on this
+machine) or `ray` (one Ray task per bag, on a local Ray instance or a cluster: `ray_backend`).
+Both run `worker.process_one` for each bag, and whichever order bags finish in, the merged
+table follows the order the bags were given and the last line counts them the same way.
 """
 from __future__ import annotations
 
@@ -16,19 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from .. import __version__
 from .outputs import CSV_COLUMNS
-from .process import (
-    BagError,
-    BagJob,
-    process_bag,
-    remove_if_empty,
-    sidecar_path,
-    table_path,
-    work_path,
-)
-
-SIDECAR_VERSION = 1
+from .process import BagError, BagJob, remove_if_empty, sidecar_path, table_path, work_path
+from .worker import process_one
 
 
 def find_bags(inputs: list[str]) -> list[Path]:
@@ -75,62 +65,6 @@ def _record(sidecar: Path) -> dict | None:
     return record if isinstance(record, dict) and record.get("complete") is True else None
 
 
-def _models(options) -> list[dict]:
-    """The model files used, with the sha256 of each file as it is (converted files too)."""
-    from ..models.store import resolve, sha256_of
-
-    return [{"id": model_id, "file": str(path), "sha256": sha256_of(path)}
-            for model_id in options.model_ids() for path in [resolve(model_id)]]
-
-
-def _environment() -> dict:
-    import cv2
-    import numpy
-    import onnxruntime
-
-    return {"package": __version__, "python": sys.version.split()[0],
-            "numpy": numpy.__version__, "opencv": cv2.__version__,
-            "onnxruntime": onnxruntime.__version__}
-
-
-#: one step per worker process (its models loaded once), reused for the bags of a run
-_STEP: dict = {"key": None, "step": None}
-
-
-def _worker(job: BagJob, options, config, parameters: dict, position: int,
-            progress: bool) -> dict:
-    from ..stream.step import create_step
-    from .types import typestore
-
-    if _STEP["key"] != (options, config):
-        _STEP.update(key=(options, config), step=create_step(options, config))
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(desc=job.input.name, unit="frame", position=position, leave=False)
-    try:
-        stats = process_bag(job, _STEP["step"], typestore(), bar)
-    finally:
-        if bar is not None:
-            bar.close()
-    missing = stats["missing_messages"]
-    record = {"sidecar_version": SIDECAR_VERSION, "complete": not missing, **_environment(),
-              "input": str(job.input.resolve()), "output": str(job.output.resolve()),
-              "models": _models(options), "parameters": parameters, **stats}
-    sidecar = sidecar_path(job.output)
-    tmp = work_path(sidecar)
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(yaml.safe_dump(record, sort_keys=False))
-    tmp.replace(sidecar)  # last: its presence (complete: true) says the output is complete
-    remove_if_empty(tmp.parent)
-    if missing:
-        raise BagError(f"{job.input}: incomplete: " + ", ".join(
-            f"{n} of {stats['topics'][t]['messages']} messages on {t}" for t, n in
-            missing.items()) + " could not be read (damaged records); the output holds the "
-            f"rest and {sidecar.name} says complete: false")
-    return record
-
-
 def run(args, options, config) -> int:
     """The `bag` command (`options` the pipeline's, `config` the frame step's); returns the
     exit code (2 for a bag that cannot be processed)."""
@@ -138,7 +72,13 @@ def run(args, options, config) -> int:
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = max(1, args.jobs)
-    if jobs > 1 and options.runtime.threads == 0:  # share the cores instead of oversubscribing
+    if args.backend == "ray":
+        from .ray_backend import import_ray
+
+        import_ray()  # before anything is written: a missing extra is one clear error
+        if options.runtime.threads == 0:  # a task asks for the CPUs its threads use
+            options = replace(options, runtime=replace(options.runtime, threads=1))
+    elif jobs > 1 and options.runtime.threads == 0:  # share the cores, do not oversubscribe
         options = replace(options, runtime=replace(options.runtime,
                                                    threads=max(1, (os.cpu_count() or 1) // jobs)))
     parameters = {"pipeline": _plain(asdict(options)), "step": _plain(asdict(config)),
@@ -161,8 +101,16 @@ def run(args, options, config) -> int:
             max_pixels=args.max_image_pixels, rep155=args.rep155))
     for bag in skipped:
         print(f"{bag}: complete with these parameters, skipped (--resume)")
-    failures, records = _run_jobs(todo, options, config, parameters, jobs,
-                                  not args.no_progress)
+    try:
+        outcomes = _run_backend(args, todo, options, config, parameters, jobs)
+    except KeyboardInterrupt:
+        remove_unfinished(todo)
+        raise
+    finally:
+        remove_if_empty(out_dir / ".partial")
+    failures = [(job.input, _reason(job, out)) for job, out in outcomes
+                if isinstance(out, Exception)]
+    records = [out for _, out in outcomes if not isinstance(out, Exception)]
     if args.csv and not _merge_csv(bags, out_dir, Path(args.csv)):
         print(f"error: {args.csv}: not written: no bag is complete", file=sys.stderr)
     for _bag, reason in failures:
@@ -173,6 +121,19 @@ def run(args, options, config) -> int:
     done = len(todo) - len(failures)
     print(f"bags={len(bags)} processed={done} skipped={len(skipped)} failed={len(failures)}")
     return 2 if failures else 0
+
+
+def remove_unfinished(todo: list[BagJob]) -> None:
+    """After Ctrl-C: the files of every bag without its sidecar (a worker stopped between
+    moving its outputs out of `.partial` and writing the sidecar included), so only complete
+    outputs stay."""
+    for job in todo:
+        if sidecar_path(job.output).exists():
+            continue
+        for path in (job.output, work_path(job.output)):
+            shutil.rmtree(path, ignore_errors=True)
+        for path in (table_path(job.output), work_path(table_path(job.output))):
+            path.unlink(missing_ok=True)
 
 
 def depth_warning(record: dict) -> str | None:
@@ -188,35 +149,50 @@ def depth_warning(record: dict) -> str | None:
             f"({reasons}); check --depth-topic, --camera-info-topic and --depth-tolerance")
 
 
-def _run_jobs(todo, options, config, parameters, jobs, progress) -> tuple[list, list]:
-    failures, records = [], []
+def _run_backend(args, todo, options, config, parameters, jobs) -> list:
+    """(job, record or the exception it failed with) for every job, in the order of `todo`."""
     overall = None
-    if progress:
+    if not args.no_progress:
         from tqdm import tqdm
         overall = tqdm(total=len(todo), desc="bags", unit="bag", position=0)
+
+    def report(job, outcome) -> None:
+        if overall is not None:
+            overall.update(1)
+    try:
+        if args.backend == "ray":
+            from .ray_backend import run as run_on_ray
+
+            return run_on_ray(todo, options, config, parameters, args.ray_address, jobs,
+                              not args.no_progress, report)
+        return _run_local(todo, options, config, parameters, jobs, not args.no_progress,
+                          report)
+    finally:
+        if overall is not None:
+            overall.close()
+
+
+def _run_local(todo, options, config, parameters, jobs, progress, report) -> list:
+    outcomes: dict[int, object] = {}
     if jobs == 1:
-        for job in todo:
+        for i, job in enumerate(todo):
             try:
-                records.append(_worker(job, options, config, parameters, 1, progress))
+                outcomes[i] = process_one(job, options, config, parameters, 1, progress)
             except Exception as exc:  # any failure is this bag's; the others go on
-                failures.append((job.input, _reason(job, exc)))
-            if overall:
-                overall.update(1)
+                outcomes[i] = exc
+            report(job, outcomes[i])
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_worker, job, options, config, parameters, 1 + i % jobs,
-                                   progress): job for i, job in enumerate(todo)}
+            futures = {pool.submit(process_one, job, options, config, parameters, 1 + i % jobs,
+                                   progress): i for i, job in enumerate(todo)}
             for future in as_completed(futures):
+                i = futures[future]
                 try:
-                    records.append(future.result())
+                    outcomes[i] = future.result()
                 except Exception as exc:  # any failure is this bag's; the others go on
-                    failures.append((futures[future].input, _reason(futures[future], exc)))
-                if overall:
-                    overall.update(1)
-    if overall:
-        overall.close()
-    order = {str(job.input.resolve()): i for i, job in enumerate(todo)}
-    return failures, sorted(records, key=lambda r: order[r["input"]])
+                    outcomes[i] = exc
+                report(todo[i], outcomes[i])
+    return [(job, outcomes[i]) for i, job in enumerate(todo)]
 
 
 def _reason(job: BagJob, exc: Exception) -> str:

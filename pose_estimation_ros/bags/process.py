@@ -173,7 +173,6 @@ def process_bag(job: BagJob, step: FrameStep, store, progress=None, observe=None
     except BaseException:  # nothing half-written is left, Ctrl-C included
         shutil.rmtree(partial, ignore_errors=True)
         partial_table.unlink(missing_ok=True)
-        remove_if_empty(partial.parent)
         raise
     finally:
         reader.close()
@@ -182,7 +181,6 @@ def process_bag(job: BagJob, step: FrameStep, store, progress=None, observe=None
     partial.rename(job.output)
     if job.table:
         partial_table.replace(table_path(job.output))
-    remove_if_empty(partial.parent)
     stats.update(image_topic=chosen["image"].topic, topics=topics,
                  table=str(table_path(job.output).resolve()) if job.table else None,
                  table_rows=table.rows)
@@ -190,9 +188,11 @@ def process_bag(job: BagJob, step: FrameStep, store, progress=None, observe=None
 
 
 def remove_if_empty(folder: Path) -> None:
+    """The `.partial` folder once a run is over (workers never remove it: one may be about
+    to write into it while another finishes)."""
     try:
         folder.rmdir()
-    except OSError:  # not empty: another job's outputs are still being written
+    except OSError:  # not empty (an interrupted bag's files), or gone
         pass
 
 

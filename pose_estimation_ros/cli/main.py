@@ -161,7 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", metavar="FILE", help="long-form table: one row per person × "
                    "keypoint per frame")
     p.add_argument("--parquet", metavar="FILE", help="the same table as Parquet (pyarrow)")
-    p.add_argument("--jobs", type=int, default=1, help="bags processed in parallel processes")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="bags processed at once on this machine: processes (--backend local), "
+                        "or the CPUs of a local Ray instance (--backend ray without an address)")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="local processes, or one Ray task per bag (pip install "
+                        "\"pose_estimation_ros[ray]\") (default: %(default)s)")
+    p.add_argument("--ray-address", default="", metavar="ADDR",
+                   help="an existing Ray cluster (ray start --head prints it; default: start a "
+                        "local instance)")
     p.add_argument("--resume", action="store_true",
                    help="skip bags whose output and sidecar are complete with these parameters")
     p.add_argument("--depth-tolerance", type=float, default=0.02,

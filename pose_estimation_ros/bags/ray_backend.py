@@ -1,0 +1,75 @@
+"""`bag --backend ray`: one Ray task per bag, on a local Ray instance or an existing cluster.
+
+Each task runs `worker.process_one` in a Ray worker process, which creates the frame step (the
+models) once and keeps it for the bags that process runs after (tasks are declared with
+`max_calls=0`: Ray otherwise starts a new process for every GPU task). A task asks for the CPUs
+one bag needs (`--threads`, at least 1) and, with `--provider cuda` or `tensorrt`, one GPU.
+Outputs are written by the task itself into the output folder, so on a cluster that folder
+must be on a filesystem every node sees (NFS, a mounted bucket), as the inputs must.
+
+Faults: a task that raises is that bag's failure (counted, no sidecar); a worker process that
+dies (killed, out of memory) is retried by Ray up to `RETRIES` times, the bag written from
+scratch each time, then failed. Ctrl-C cancels the tasks not yet done and removes their
+partial files, so only complete outputs stay. `ray` is an optional extra, imported here only.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .process import BagJob
+from .worker import process_one
+
+#: times Ray restarts a bag whose worker process died
+RETRIES = 2
+#: seconds Ctrl-C waits for the cancelled tasks' workers to end
+CANCEL_WAIT_S = 20.0
+INSTALL = 'pip install "pose_estimation_ros[ray]"'
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ValueError(f"--backend ray needs Ray: {INSTALL}") from None
+    return ray
+
+
+def run(todo: list[BagJob], options, config, parameters: dict, address: str, cpus: int,
+        progress: bool, report) -> list[tuple[object, Exception | dict]]:
+    """Every job as a Ray task; `report(job, outcome)` is called as each one ends (a record,
+    or the exception it failed with), in the order they end. Returns (job, outcome) in the
+    order of `todo`."""
+    ray = import_ray()
+    if not ray.is_initialized():
+        kwargs = {"address": address} if address else {"num_cpus": cpus}
+        ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
+    todo = [replace(job, input=job.input.resolve(), output=job.output.resolve())
+            for job in todo]  # a worker's directory is not the driver's
+    gpu = options.runtime.provider in ("cuda", "tensorrt")
+    task = ray.remote(num_cpus=max(1, options.runtime.threads), num_gpus=1 if gpu else 0,
+                      max_calls=0, max_retries=RETRIES, retry_exceptions=False)(process_one)
+    refs = {task.remote(job, options, config, parameters, 1, False, "ray"): job
+            for job in todo}
+    outcomes: dict = {}
+    pending = list(refs)
+    try:
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            ref = done[0]
+            try:
+                outcome = ray.get(ref)
+            except ray.exceptions.RayTaskError as exc:  # the bag's own exception
+                outcome = getattr(exc, "cause", None) or exc.as_instanceof_cause()
+            except ray.exceptions.RayError as exc:  # its worker died RETRIES + 1 times
+                outcome = RuntimeError(f"its worker process died {RETRIES + 1} times "
+                                       f"({type(exc).__name__})")
+            outcomes[ref] = outcome
+            report(refs[ref], outcome)
+    except KeyboardInterrupt:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        # their workers are killed asynchronously: wait until they are gone, so none writes
+        # after the caller removes what the unfinished bags had begun
+        ray.wait(pending, num_returns=len(pending), timeout=CANCEL_WAIT_S)
+        raise
+    return [(refs[ref], outcomes[ref]) for ref in refs]  # the order of `todo`
