@@ -116,8 +116,10 @@ def test_a_worker_killed_mid_bag_is_retried_and_the_bag_completes(cluster, tmp_p
     assert side["ran_on"]["pid"] != killed[0]  # another worker process did it again
 
 
-def test_an_interrupted_run_resumes_with_only_the_unfinished_bags(cluster, bags, tmp_path,
-                                                                  capsys):
+def test_an_interrupted_run_resumes_with_only_the_unfinished_bags(cluster, tmp_path, capsys):
+    bags, images = tmp_path / "in", frames(40)  # bags long enough to interrupt between them
+    for i in range(6):
+        make_bag(bags / f"b{i}", images[i:i + 34], storage="mcap")
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "-m", "pose_estimation_ros", "bag", str(bags), "--output", str(out),

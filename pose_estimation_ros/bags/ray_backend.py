@@ -21,6 +21,8 @@ from .worker import process_one
 
 #: times Ray restarts a bag whose worker process died
 RETRIES = 2
+#: seconds between checks for Ctrl-C while waiting for the next bag
+WAIT_S = 0.2
 #: seconds Ctrl-C waits for the cancelled tasks' workers to end
 CANCEL_WAIT_S = 20.0
 INSTALL = 'pip install "pose_estimation_ros[ray]"'
@@ -54,7 +56,10 @@ def run(todo: list[BagJob], options, config, parameters: dict, address: str, cpu
     pending = list(refs)
     try:
         while pending:
-            done, pending = ray.wait(pending, num_returns=1)
+            # short waits: Python handles Ctrl-C between them, not only when a bag ends
+            done, pending = ray.wait(pending, num_returns=1, timeout=WAIT_S)
+            if not done:
+                continue
             ref = done[0]
             try:
                 outcome = ray.get(ref)
