@@ -9,13 +9,13 @@ ONNX file is a drop-in replacement for the TFLite one.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .onnx_graph import Graph, write_model
+
 CONVERTER_VERSION = "1"
-OPSET = 13
 
 _NP_TYPES = {0: np.float32, 1: np.float16, 2: np.int32, 3: np.uint8, 4: np.int64, 9: np.int8}
 _ACTIVATIONS = {0: None, 1: "Relu", 3: "Relu6"}
@@ -64,36 +64,6 @@ def densify(values: np.ndarray, shape: list[int], sparsity) -> np.ndarray:
     return dense.reshape(shape)
 
 
-@dataclass
-class _Graph:
-    """ONNX graph under construction; `layout` marks 4-D activations held as NCHW."""
-
-    nodes: list = field(default_factory=list)
-    inits: list = field(default_factory=list)
-    consts: dict = field(default_factory=dict)  # TFLite tensor index -> folded numpy value
-    names: dict = field(default_factory=dict)  # TFLite tensor index -> ONNX value name
-    nchw: set = field(default_factory=set)
-    counter: int = 0
-
-    def fresh(self, stem: str) -> str:
-        self.counter += 1
-        return f"{stem}__{self.counter}"
-
-    def const(self, value: np.ndarray, stem: str) -> str:
-        from onnx import numpy_helper
-
-        name = self.fresh(stem)
-        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
-        return name
-
-    def node(self, op: str, inputs: list[str], output: str | None = None, **attrs) -> str:
-        from onnx import helper
-
-        output = output or self.fresh(op)
-        self.nodes.append(helper.make_node(op, inputs, [output], **attrs))
-        return output
-
-
 class _Converter:
     def __init__(self, data: bytes, dynamic_batch: bool):
         import tflite
@@ -103,7 +73,7 @@ class _Converter:
         if self.model.SubgraphsLength() != 1:
             raise ConversionError("only single-subgraph models are supported")
         self.sg = self.model.Subgraphs(0)
-        self.g = _Graph()
+        self.g = Graph()
         self.dynamic_batch = dynamic_batch
         self.op_names = _builtin_names()
 
@@ -305,11 +275,8 @@ class _Converter:
                 g.node("Identity", [src], name)
             dims = ["batch" if self.dynamic_batch else shape[0]] + shape[1:]
             outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, dims))
-        graph = helper.make_graph(g.nodes, "converted_from_tflite", inputs, outputs, g.inits)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                                  producer_name="pose_estimation_ros.models.tflite_onnx",
-                                  producer_version=CONVERTER_VERSION)
-        model.ir_version = 7  # readable by every onnxruntime since 1.6
+        model = g.model("converted_from_tflite", inputs, outputs,
+                        "pose_estimation_ros.models.tflite_onnx", CONVERTER_VERSION)
         return model
 
 
@@ -333,9 +300,4 @@ def convert(tflite_path: Path, onnx_path: Path, dynamic_batch: bool = False,
         del pruned.opset_import[:]
         pruned.opset_import.extend(model.opset_import)
         model = pruned
-    onnx.checker.check_model(model)
-    onnx_path = Path(onnx_path)
-    onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = onnx_path.with_suffix(onnx_path.suffix + ".part")
-    tmp.write_bytes(model.SerializeToString())
-    tmp.replace(onnx_path)
+    write_model(model, onnx_path)
