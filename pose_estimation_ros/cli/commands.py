@@ -9,13 +9,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..models import fetch
 from ..models import store as model_store
 from ..models.runtime import RuntimeOptions
-from ..models.specs import MODELS
+from ..models.specs import MODELS, get_spec
 from ..pipelines.base import DET_SCORE, MIN_PERSON_SCORE
 from ..pipelines.registry import PipelineOptions, create_pipeline
 from ..vision.draw import draw_result
-from ..vision.imaging import ImageError, iter_inputs, to_bgr8
+from ..vision.imaging import ImageError, iter_inputs
+from .extras import require
 
 log = logging.getLogger("pose_estimation_ros")
 
@@ -69,24 +71,16 @@ def _demo_image(path: str | None) -> tuple[np.ndarray, str]:
         if frame.image is None:
             raise ImageError(frame.error)
         return frame.image, path
-    name = "scikit-image data.astronaut() (NASA, public domain)"
-    # The photo is a PNG inside scikit-image: read directly, since importing skimage to
-    # load it takes about 0.7 s of demo's start-up.
-    import importlib.util
-
-    spec = importlib.util.find_spec("skimage")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        image = cv2.imread(str(Path(folder) / "data" / "astronaut.png"), cv2.IMREAD_COLOR)
-        if image is not None:
-            return image, name
-    from skimage import data  # an install that keeps its data elsewhere
-
-    return to_bgr8(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)), name
+    photo = Path(__file__).resolve().parents[1] / "data" / "astronaut.jpg"
+    image = cv2.imread(str(photo), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ImageError(f"{photo}: the demo photo is missing from this install")
+    return image, "astronaut.jpg (Eileen Collins, NASA, public domain)"
 
 
 def cmd_demo(args) -> int:
     for model_id in _options(args).model_ids():
-        model_store.prepare(model_id)  # downloads only what is missing
+        fetch.prepare(model_id)  # downloads only what is missing
     image, name = _demo_image(args.input)
     pipeline = _pipeline(args, static=True)
     result = pipeline.process(image)
@@ -103,6 +97,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    require("eval")
     from .evaluation import evaluate, per_image_table
 
     pipeline = _pipeline(args, static=True)
@@ -182,12 +177,17 @@ def cmd_bench(args) -> int:
 
 
 def cmd_models(args) -> int:
-    ids = args.ids or list(MODELS)
+    ids = list(args.ids)
+    for name in args.pipeline:
+        ids += PipelineOptions(pipeline=name).model_ids()
+    ids = list(dict.fromkeys(ids)) if ids and not args.all else list(MODELS)
+    for model_id in ids:
+        get_spec(model_id)  # an unknown id: the error lists the known ones
     if args.action == "list":
         for spec in (MODELS[i] for i in ids):
-            origin = spec.source.url or spec.source.package
             built = f" (built from {spec.convert_from})" if spec.convert_from else ""
-            print(f"{spec.id:<31} {spec.file}{built}  source: {origin}  licence: {spec.licence}")
+            print(f"{spec.id:<31} {spec.file}{built}  source: "
+                  f"{model_store.download_origin(spec)}  licence: {spec.licence}")
         print(f"search path: {':'.join(str(p) for p in model_store.search_path())}")
         return 0
     if args.action == "verify":
@@ -195,12 +195,20 @@ def cmd_models(args) -> int:
         for r in rows:
             print(f"{r.model_id:<31} {r.status:<9} {r.path}  {r.detail}")
         return 0 if all(r.status in ("ok", "unpinned", "stale") for r in rows) else 1
-    for model_id in ids:
-        print(f"{model_id:<31} ready: {model_store.prepare(model_id)}")
-    return 0
+    for line in fetch.describe(fetch.plan(ids)):
+        print(line, flush=True)
+    failed = 0
+    for model_id, outcome in zip(ids, fetch.prepare_all(ids)):
+        if isinstance(outcome, Exception):
+            print(f"error: {outcome}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"{model_id:<31} ready: {outcome}")
+    return 2 if failed else 0
 
 
 def cmd_bag(args) -> int:
+    require("bags")
     from ..bags.batch import run
     from ..bags.process import BagError
     from ..following.depth import DepthConfig

