@@ -16,6 +16,15 @@ needs_shared = pytest.mark.skipif(not (SHARED / "models").is_dir(),
                                   reason=f"shared models/data folder not found at {SHARED}")
 
 
+@pytest.fixture
+def empty_store(tmp_path, monkeypatch):
+    """An empty model search path (tmp_path/models) and cache (tmp_path/cache)."""
+    monkeypatch.setenv("POSE_ESTIMATION_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("POSE_ESTIMATION_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "models").mkdir()
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def coco_images():
     images = sorted((DATA / "mmpose_tests" / "coco").glob("*.jpg"))

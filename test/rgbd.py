@@ -122,6 +122,23 @@ def assert_same_outputs(got: list, want: list, atol: float = 1e-6) -> None:
             np.testing.assert_allclose(p.position, q.position, atol=atol, err_msg=where)
 
 
+def assert_message_matches(msg, ref) -> None:
+    """A PersonPoseArray (rclpy's or rosbags') against the step output it was made from:
+    target, people by track id, keypoints, 3D positions and their validity (float32 fields)."""
+    assert msg.target_track_id == ref.target.track_id
+    got = {p.track_id: p for p in msg.people}
+    for person in ref.result.people:
+        p = got[person.track_id]
+        np.testing.assert_allclose([[k.x, k.y] for k in p.keypoints], person.keypoints,
+                                   rtol=1e-6)
+        np.testing.assert_allclose([[k.position.x, k.position.y, k.position.z]
+                                    for k in p.keypoints], person.positions, rtol=1e-6)
+        assert [k.position_valid for k in p.keypoints] == \
+            list(np.all(np.isfinite(person.positions), axis=1))
+        np.testing.assert_allclose([p.position.x, p.position.y, p.position.z],
+                                   person.position, rtol=1e-6)
+
+
 def check_following(outputs: list) -> dict:
     """The acceptance figures of the depth path on this recording; returns them."""
     from pose_estimation_ros.core.results import CONFIDENT

@@ -21,12 +21,9 @@ pytestmark = needs_shared
 
 
 @pytest.fixture
-def fresh(tmp_path, monkeypatch):
-    """An empty model search path and cache."""
-    monkeypatch.setenv("POSE_ESTIMATION_MODELS", str(tmp_path / "models"))
-    monkeypatch.setenv("POSE_ESTIMATION_CACHE", str(tmp_path / "cache"))
-    (tmp_path / "models").mkdir()
-    return tmp_path
+def fresh(empty_store):
+    """An empty model search path and cache: a fresh machine."""
+    return empty_store
 
 
 def _serve_npm(monkeypatch, tmp_path, model_id: str, files: bool = True, tarball: bool = True):

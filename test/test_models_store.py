@@ -18,14 +18,6 @@ from pose_estimation_ros.models.specs import MODELS, Source, get_spec
 pytestmark = needs_shared
 
 
-@pytest.fixture
-def empty_store(tmp_path, monkeypatch):
-    monkeypatch.setenv("POSE_ESTIMATION_MODELS", str(tmp_path / "models"))
-    monkeypatch.setenv("POSE_ESTIMATION_CACHE", str(tmp_path / "cache"))
-    (tmp_path / "models").mkdir()
-    return tmp_path
-
-
 def test_search_path_is_env_folders_then_cache(empty_store, monkeypatch):
     monkeypatch.setenv("POSE_ESTIMATION_MODELS", "/a:/b")
     assert model_store.search_path() == [Path("/a"), Path("/b"), empty_store / "cache"]

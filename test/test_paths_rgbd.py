@@ -72,16 +72,7 @@ def test_bag_of_the_same_frames_gives_the_same_people_ids_and_3d(reference, tmp_
     targets, _ = read_topic(tmp_path / "session.poses", "/target_pose")
     assert len(poses) == 40 and len(targets) == sum(o.target.track_id >= 0 for o in reference)
     for (_, _, msg), ref in zip(poses, reference):
-        assert msg.target_track_id == ref.target.track_id
-        got = {p.track_id: p for p in msg.people}
-        for person in ref.result.people:
-            p = got[person.track_id]
-            np.testing.assert_allclose([[k.x, k.y] for k in p.keypoints], person.keypoints,
-                                       rtol=1e-6)
-            np.testing.assert_allclose([[k.position.x, k.position.y, k.position.z]
-                                        for k in p.keypoints], person.positions, rtol=1e-6)
-            assert [k.position_valid for k in p.keypoints] == \
-                list(np.all(np.isfinite(person.positions), axis=1))
+        rgbd.assert_message_matches(msg, ref)
     assert stats["table"] == str(tmp_path / "session.poses.csv")
     rows = list(csv.DictReader(open(tmp_path / "session.poses.csv")))
     assert len(rows) == 40 * 2 * 17 and {r["depth_status"] for r in rows} == {"ok"}

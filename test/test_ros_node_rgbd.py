@@ -91,16 +91,7 @@ def test_one_frame_at_a_time_gives_run_s_answer(graph):
     print(f"\nrgbd via the node: {figures}")
     for msg, ref in zip(camera.poses, reference):  # the messages: float32 fields
         assert msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec == ref.stamp_ns
-        assert msg.target_track_id == ref.target.track_id
-        got = {p.track_id: p for p in msg.people}
-        for person in ref.result.people:
-            p = got[person.track_id]
-            np.testing.assert_allclose([[k.x, k.y] for k in p.keypoints], person.keypoints,
-                                       rtol=1e-6)
-            np.testing.assert_allclose([[k.position.x, k.position.y, k.position.z]
-                                        for k in p.keypoints], person.positions, rtol=1e-6)
-            np.testing.assert_allclose([p.position.x, p.position.y, p.position.z],
-                                       person.position, rtol=1e-6)
+        rgbd.assert_message_matches(msg, ref)
 
 
 def test_overload_skips_frames_but_never_pairs_one_wrongly(graph):
