@@ -47,9 +47,10 @@ class Node:
 class TfjsModel:
     nodes: list[Node]
     weights: dict[str, np.ndarray]
-    #: signature key -> (tensor reference, numpy dtype, shape with -1 for unknown)
-    inputs: dict[str, tuple[str, type, list[int]]]
-    outputs: dict[str, tuple[str, type, list[int]]]  # signature key -> (reference, dtype, shape)
+    #: signature key -> (tensor reference, numpy dtype, shape with -1 for an unknown size,
+    #: None for an unknown rank)
+    inputs: dict[str, tuple[str, type, list[int] | None]]
+    outputs: dict[str, tuple[str, type, list[int] | None]]
 
 
 def _attr_value(value: dict):
@@ -114,8 +115,12 @@ def _read_weights(manifest: list, folder: Path) -> dict[str, np.ndarray]:
     return weights
 
 
-def _dims(spec: dict) -> list[int]:
-    return [int(d.get("size", -1)) for d in spec.get("tensorShape", {}).get("dim", [])]
+def _dims(spec: dict) -> list[int] | None:
+    """A signature entry's shape; None where it gives none (unknown rank, not a scalar)."""
+    shape = spec.get("tensorShape")
+    if shape is None or shape.get("unknownRank"):
+        return None
+    return [int(d.get("size", -1)) for d in shape.get("dim", [])]
 
 
 def load(model_json: Path) -> TfjsModel:

@@ -103,7 +103,8 @@ class Converter:
             self.g.consts[name] = array
         inputs = []
         for key, (ref, dtype, dims) in self.model.inputs.items():
-            shape = [d if d >= 0 else f"{key.split(':')[0]}_{i}" for i, d in enumerate(dims)]
+            shape = [d if d >= 0 else f"{key.split(':')[0]}_{i}" for i, d in enumerate(dims)] \
+                if dims is not None else None
             inputs.append(helper.make_tensor_value_info(key, onnx_types[dtype], shape))
             self.g.names[ref] = key
         for node in self.model.nodes:
