@@ -103,9 +103,8 @@ class Converter:
             self.g.consts[name] = array
         inputs = []
         for key, (ref, dtype, dims) in self.model.inputs.items():
-            shape = [d if d >= 0 else f"{key.split(':')[0]}_{i}" for i, d in enumerate(dims)] \
-                if dims is not None else None
-            inputs.append(helper.make_tensor_value_info(key, onnx_types[dtype], shape))
+            inputs.append(helper.make_tensor_value_info(key, onnx_types[dtype],
+                                                        _shape(key, dims)))
             self.g.names[ref] = key
         for node in self.model.nodes:
             if node.op in ("Const", "Placeholder"):
@@ -121,14 +120,20 @@ class Converter:
         outputs = []
         for key, (ref, dtype, dims) in self.model.outputs.items():
             self.g.node("Identity", [self.value(ref)], key)
-            shape = [d if d >= 0 else f"{key.split(':')[0]}_{i}" for i, d in enumerate(dims)] \
-                if dims is not None else None
-            outputs.append(helper.make_tensor_value_info(key, onnx_types[dtype], shape))
+            outputs.append(helper.make_tensor_value_info(key, onnx_types[dtype],
+                                                         _shape(key, dims)))
         for ref in extra_outputs:  # inner tensors, for comparing with another conversion
             self.g.node("Identity", [self.value(ref)], ref)
             outputs.append(helper.make_tensor_value_info(ref, TensorProto.UNDEFINED, None))
         return self.g.model("converted_from_tfjs", inputs, outputs,
                             "pose_estimation_ros.models.tfjs_onnx", CONVERTER_VERSION)
+
+
+def _shape(key: str, dims: list[int] | None) -> list | None:
+    """An ONNX value's shape from a signature's: unknown sizes get a name, unknown rank None."""
+    if dims is None:
+        return None
+    return [d if d >= 0 else f"{key.split(':')[0]}_{i}" for i, d in enumerate(dims)]
 
 
 def _prune(model) -> None:
