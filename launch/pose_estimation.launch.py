@@ -2,7 +2,8 @@
 
 Arguments: pipeline, image_topic, camera_info_topic, use_compressed, use_depth,
 depth_image_topic, depth_info_topic, target_policy, publish_tf, params_file (default
-config/<pipeline>.yaml), namespace, provider, autostart, rviz, log_level. pipeline, provider,
+config/<pipeline>.yaml), namespace, provider, autostart, rviz, log_level, fastdds_profile
+(default config/fastdds_large_images.xml). pipeline, provider,
 use_compressed, autostart, use_depth, target_policy and publish_tf override the parameter file
 only when given. A node that exits with an error (it could not start) ends the launch with exit
 code 1. The launch process runs no ROS node of its own: with autostart false the node waits for
@@ -26,7 +27,8 @@ from pose_estimation_ros.transport import launch_config
 
 ARGUMENTS = ("pipeline", "image_topic", "camera_info_topic", "use_compressed", "use_depth",
              "depth_image_topic", "depth_info_topic", "target_policy", "publish_tf",
-             "params_file", "namespace", "provider", "autostart", "rviz", "log_level")
+             "params_file", "namespace", "provider", "autostart", "rviz", "log_level",
+             "fastdds_profile")
 
 
 def _on_node_exit(event, context):
@@ -44,13 +46,15 @@ def _actions(context):
     params = launch_config.params_file(arg["pipeline"], arg["params_file"], share)
     overrides = launch_config.parameter_overrides(arg)
     self_start = launch_config.autostart(arg, params)
+    dds = launch_config.fastdds_environment(arg["fastdds_profile"], share)
     common = dict(package="pose_estimation_ros", executable="pose_estimation_node",
                   name="pose_estimation_node", namespace=arg["namespace"], output="screen",
                   parameters=[params, overrides],
                   remappings=launch_config.image_remappings(
                       arg["image_topic"], arg["camera_info_topic"], arg["depth_image_topic"],
                       arg["depth_info_topic"]),
-                  arguments=["--ros-args", "--log-level", arg["log_level"]])
+                  arguments=["--ros-args", "--log-level", arg["log_level"]],
+                  additional_env=dds)
     node = Node(**common)  # with autostart false it waits unconfigured for a lifecycle manager
     actions = [node, RegisterEventHandler(OnProcessExit(target_action=node,
                                                         on_exit=_on_node_exit))]
@@ -63,7 +67,7 @@ def _actions(context):
         try:
             get_package_prefix("rviz2")
             actions.append(Node(package="rviz2", executable="rviz2", name="rviz2",
-                                namespace=arg["namespace"],
+                                namespace=arg["namespace"], additional_env=dds,
                                 remappings=launch_config.rviz_remappings(arg["image_topic"]),
                                 arguments=["-d", os.path.join(share, "config",
                                                               "pose_estimation.rviz")]))
@@ -117,5 +121,10 @@ def generate_launch_description() -> LaunchDescription:
                               description="start rviz2 with config/pose_estimation.rviz"),
         DeclareLaunchArgument("log_level", default_value="info",
                               description="debug, info, warn, error"),
+        DeclareLaunchArgument("fastdds_profile", default_value="",
+                              description="Fast DDS XML profile of the started processes "
+                                          "(default: config/fastdds_large_images.xml unless "
+                                          "FASTRTPS_DEFAULT_PROFILES_FILE is set; none: Fast "
+                                          "DDS's own defaults)"),
     ]
     return LaunchDescription(args + [OpaqueFunction(function=_actions)])

@@ -86,3 +86,38 @@ def test_the_launch_files_run_no_ros_node_of_their_own():
         text = (ROOT / "launch" / name).read_text()
         assert "LifecycleNode" not in text and "ChangeState" not in text
         assert "OnStateTransition" not in text
+
+
+def test_the_fastdds_profile_for_raw_images_unless_the_user_names_one(tmp_path):
+    shipped = str(ROOT / "config" / "fastdds_large_images.xml")
+    env = launch_config.fastdds_environment("", SHARE, environ={})
+    assert env == {"FASTRTPS_DEFAULT_PROFILES_FILE": shipped,
+                   "FASTDDS_DEFAULT_PROFILES_FILE": shipped}
+    # a profile the user's environment names is kept; `none` leaves Fast DDS's defaults
+    assert launch_config.fastdds_environment(
+        "", SHARE, environ={"FASTRTPS_DEFAULT_PROFILES_FILE": "/etc/mine.xml"}) == {}
+    assert launch_config.fastdds_environment("none", SHARE, environ={}) == {}
+    mine = tmp_path / "mine.xml"
+    mine.write_text("<profiles/>")
+    assert set(launch_config.fastdds_environment(str(mine), SHARE).values()) == {str(mine)}
+    with pytest.raises(ValueError, match="fastdds_profile: no file"):
+        launch_config.fastdds_environment(str(tmp_path / "missing.xml"), SHARE, environ={})
+
+
+def test_the_shipped_fastdds_profile_holds_two_1080p_frames():
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(ROOT / "config" / "fastdds_large_images.xml").getroot()
+    ns = {"f": "http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles"}
+    shm = [d for d in root.iterfind("f:transport_descriptors/f:transport_descriptor", ns)
+           if d.findtext("f:type", namespaces=ns) == "SHM"]
+    assert len(shm) == 1
+    assert int(shm[0].findtext("f:segment_size", namespaces=ns)) >= 2 * 1920 * 1080 * 3
+    participant = root.find("f:participant", ns)
+    assert participant.get("is_default_profile") == "true"
+    used = [t.text for t in participant.iterfind("f:rtps/f:userTransports/f:transport_id", ns)]
+    # the same transports as Fast DDS's built-in ones: this machine and the network
+    kinds = {d.findtext("f:transport_id", namespaces=ns): d.findtext("f:type", namespaces=ns)
+             for d in root.iterfind("f:transport_descriptors/f:transport_descriptor", ns)}
+    assert sorted(kinds[t] for t in used) == ["SHM", "UDPv4"]
+    assert participant.findtext("f:rtps/f:useBuiltinTransports", namespaces=ns) == "false"

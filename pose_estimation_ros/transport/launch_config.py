@@ -110,3 +110,23 @@ def exit_error(name: str, returncode: int | None) -> str | None:
     how = f"signal {-returncode}" if returncode < 0 else f"code {returncode}"
     return (f"{name} exited with {how}: see its FATAL line above (exit code 1 means it "
             "could not start: bad parameters or missing models); ending the launch")
+
+
+#: Fast DDS reads its default profile from the first (2.x: Humble, Jazzy), 3.x from the second
+FASTDDS_PROFILE_VARIABLES = ("FASTRTPS_DEFAULT_PROFILES_FILE", "FASTDDS_DEFAULT_PROFILES_FILE")
+
+
+def fastdds_environment(given: str, share: str, environ=os.environ) -> dict[str, str]:
+    """Environment for the processes the launch file starts: the Fast DDS profile for raw
+    camera images (config/fastdds_large_images.xml) unless `given` is "none", or the profile
+    file `given` names. Left empty, a profile the user's environment already names is kept."""
+    if given.strip().lower() == "none":
+        return {}
+    if not given.strip():
+        if any(environ.get(v) for v in FASTDDS_PROFILE_VARIABLES):
+            return {}
+        given = os.path.join(share, "config", "fastdds_large_images.xml")
+    if not os.path.isfile(given):
+        raise ValueError(f"fastdds_profile: no file {given!r} (a Fast DDS XML profile, empty "
+                         "for the package's, or none for Fast DDS's defaults)")
+    return {v: given for v in FASTDDS_PROFILE_VARIABLES}
