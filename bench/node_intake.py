@@ -8,7 +8,8 @@ the machine idle and with a second process spinning.
         [--fastdds-profile none|PATH]
 
 Per row, all in one run with the same publisher: frames sent, frames a bare subscriber (a
-process that only counts, the node's QoS: reliable, depth 1) received, frames the node received
+process that only counts them and notes their latency, the transport's: image stamp → its
+callback; the node's QoS: reliable, depth 1) received, frames the node received
 (its `/diagnostics`), processed (published + dropped other than replaced) and published, the
 latency median and p95 (image stamp → publish, the messages' own `latency` field) and the
 node's median per-frame compute (`compute_ms_median`), and the bound the p95 is held to:
@@ -72,15 +73,19 @@ BARE = textwrap.dedent('''
     from sensor_msgs.msg import Image
     rclpy.init()
     node = rclpy.create_node("intake_bare")
-    count = [0]
-    node.create_subscription(Image, "/intake/image", lambda m: count.__setitem__(0, count[0] + 1),
+    latencies = []  # ms from the image stamp to this callback: what the transport takes
+
+    def on_image(msg):
+        stamp = msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
+        latencies.append((node.get_clock().now().nanoseconds - stamp) / 1e6)
+    node.create_subscription(Image, "/intake/image", on_image,
                              QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     threading.Thread(target=executor.spin, daemon=True).start()
     print("ready", flush=True)
     sys.stdin.readline()
-    print(count[0], flush=True)
+    print(len(latencies), *sorted(latencies), flush=True)
 ''')
 
 
@@ -132,11 +137,16 @@ def row(args, width: int, height: int, busy: bool) -> dict:
         sent = int(camera.stdout.readline())
         bare.stdin.write("stop\n")
         bare.stdin.flush()
-        bare_count = int(bare.stdout.readline())
+        bare_said = bare.stdout.readline().split()
+        bare_count, bare_lat = int(bare_said[0]), np.array([float(v) for v in bare_said[1:]])
         after = {k: int(v) for k, v in status.items() if k.startswith("frames_") and v.isdigit()}
         d = {k: after[k] - before.get(k, 0) for k in after}
         lat = np.array(latencies) * 1000 if latencies else np.array([np.nan])
+        if not bare_lat.size:
+            bare_lat = np.array([np.nan])
         return {"size": f"{width}x{height}", "busy": busy, "sent": sent, "bare": bare_count,
+                "bare_latency_median_ms": float(np.median(bare_lat)),
+                "bare_latency_p95_ms": float(np.percentile(bare_lat, 95)),
                 "received": d["frames_received"],
                 "processed": d["frames_published"] + d["frames_dropped"] - d["frames_replaced"],
                 "published": d["frames_published"],
@@ -180,14 +190,15 @@ def main() -> int:
         args.threads = BY_NAME["threads"].default
     print(f"pipeline {args.pipeline} ({args.variant}), threads {args.threads}, rgb8 at 30 Hz "
           f"for {args.seconds:g} s per row, Fast DDS profile {profile}")
-    print("| size | CPU | sent | bare subscriber | node received | processed | published | "
-          "latency median / p95 ms | node compute ms | p95 bound ms |")
+    print("| size | CPU | sent | bare subscriber (latency median / p95 ms) | node received | "
+          "processed | published | latency median / p95 ms | node compute ms | p95 bound ms |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for busy in {"both": (False, True), "no": (False,), "yes": (True,)}[args.busy]:
         for size in args.sizes.split(","):
             w, h = (int(v) for v in size.split("x"))
             r = row(args, w, h, busy)
-            print(f"| {r['size']} | {'busy' if busy else 'idle'} | {r['sent']} | {r['bare']} | "
+            print(f"| {r['size']} | {'busy' if busy else 'idle'} | {r['sent']} | {r['bare']} "
+                  f"({r['bare_latency_median_ms']:.1f} / {r['bare_latency_p95_ms']:.1f}) | "
                   f"{r['received']} ({100 * r['received'] / max(r['bare'], 1):.0f}%) | "
                   f"{r['processed']} | {r['published']} | {r['latency_median_ms']:.1f} / "
                   f"{r['latency_p95_ms']:.1f} | {r['compute_ms_median']:.1f} | "
