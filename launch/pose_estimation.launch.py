@@ -124,7 +124,7 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("fastdds_profile", default_value="",
                               description="Fast DDS XML profile of the started processes "
                                           "(default: config/fastdds_large_images.xml unless "
-                                          "FASTRTPS_DEFAULT_PROFILES_FILE is set; none: Fast "
-                                          "DDS's own defaults)"),
+                                          "FASTRTPS_DEFAULT_PROFILES_FILE is set; none: give "
+                                          "none)"),
     ]
     return LaunchDescription(args + [OpaqueFunction(function=_actions)])

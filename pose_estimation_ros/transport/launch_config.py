@@ -118,8 +118,8 @@ FASTDDS_PROFILE_VARIABLES = ("FASTRTPS_DEFAULT_PROFILES_FILE", "FASTDDS_DEFAULT_
 
 def fastdds_environment(given: str, share: str, environ=os.environ) -> dict[str, str]:
     """Environment for the processes the launch file starts: the Fast DDS profile for raw
-    camera images (config/fastdds_large_images.xml) unless `given` is "none", or the profile
-    file `given` names. Left empty, a profile the user's environment already names is kept."""
+    camera images (config/fastdds_large_images.xml), or the profile file `given` names, or
+    nothing for "none". Left empty, a profile the user's environment already names is kept."""
     if given.strip().lower() == "none":
         return {}
     if not given.strip():
@@ -128,5 +128,5 @@ def fastdds_environment(given: str, share: str, environ=os.environ) -> dict[str,
         given = os.path.join(share, "config", "fastdds_large_images.xml")
     if not os.path.isfile(given):
         raise ValueError(f"fastdds_profile: no file {given!r} (a Fast DDS XML profile, empty "
-                         "for the package's, or none for Fast DDS's defaults)")
+                         "for the package's, or none to give none)")
     return {v: given for v in FASTDDS_PROFILE_VARIABLES}
