@@ -67,7 +67,15 @@ def _until(lines: queue.Queue, wanted: str, seen: list, timeout: float = 60.0) -
 
 
 def _segments() -> dict[str, int]:
-    return {p.name: p.stat().st_size for p in SHM.glob("fastrtps_*")} if SHM.is_dir() else {}
+    """Fast DDS's shared-memory files by name and size (2.x names them fastrtps_*)."""
+    sizes = {}
+    for pattern in ("fastrtps_*", "fastdds_*"):
+        for path in SHM.glob(pattern) if SHM.is_dir() else ():
+            try:
+                sizes[path.name] = path.stat().st_size
+            except FileNotFoundError:  # a starting participant removes stale segments
+                pass
+    return sizes
 
 
 def test_the_profile_is_read_and_1080p_frames_reach_the_node(graph, tmp_path):
