@@ -41,7 +41,7 @@ def main() -> None:
             group = people(n, k_count, rng)
             start = time.perf_counter()
             metres = depth_to_array("16UC1", 640, 480, 1280, data)
-            add_positions(group, args.topology, metres, depth_k, colour_k)
+            add_positions(group, get_topology(args.topology), metres, depth_k, colour_k)
             times.append((time.perf_counter() - start) * 1000)
         print(f"{n} people × {k_count} keypoints: 3D step {np.median(times[20:]):.3f} ms per "
               f"frame (median of 280; decode alone included)")

@@ -9,6 +9,7 @@ from conftest import DATA, needs_shared
 from pose_estimation_ros.cli.evaluation import AnnotationError, evaluate, match_people
 from pose_estimation_ros.cli.main import main
 from pose_estimation_ros.core.results import FrameResult, Person
+from pose_estimation_ros.core.topology import COCO17
 
 MERGED = DATA / "coco17_eval_merged.json"
 
@@ -70,7 +71,7 @@ def test_unknown_image_ids_and_unlabelled_files_are_warned(tmp_path, caplog):
     cv2.imwrite(str(tmp_path / "a.png"), np.zeros((32, 32, 3), np.uint8))
     with caplog.at_level(logging.WARNING):
         result = evaluate(_write(tmp_path, data), tmp_path,
-                          lambda image, boxes: FrameResult(0, (32, 32), "coco17"))
+                          lambda image, boxes: FrameResult(0, (32, 32), COCO17))
     text = caplog.text
     assert "refers to image_id 7, which is not in 'images': left out" in text
     assert "has no person with labelled keypoints" in text
@@ -98,7 +99,7 @@ def test_predictions_are_scored_by_what_they_found(tmp_path):
         people = [Person(np.zeros(4, np.float32), s, np.asarray(ann["keypoints"], np.float32)
                          .reshape(17, 3)[:, :2], np.ones(17, np.float32))
                   for ann, s in ((a, 0.9), (b, 0.1))]
-        return FrameResult(0, (400, 400), "coco17", people)
+        return FrameResult(0, (400, 400), COCO17, people)
 
     result = evaluate(_write(tmp_path, data), tmp_path, predict, per_image=True)
     assert result.pck == 1.0 and result.pck_working == 0.5 and result.ap == 1.0
@@ -132,7 +133,7 @@ def test_with_gt_boxes_each_pose_is_its_own_boxs_person(tmp_path):
         people = [Person(box, 1.0, np.asarray(ann["keypoints"], np.float32)
                          .reshape(17, 3)[:, :2], np.ones(17, np.float32))
                   for box, ann in zip(boxes, (b, a))]
-        return FrameResult(0, (400, 400), "coco17", people)
+        return FrameResult(0, (400, 400), COCO17, people)
 
     assert evaluate(path, tmp_path, swapped, gt_boxes=True).pck == 0.0
     assert evaluate(path, tmp_path, swapped).pck == 1.0

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from conftest import needs_shared
 
-from pose_estimation_ros.core.topology import get_topology
 from pose_estimation_ros.following.depth import (
     DepthConfig,
     DepthError,
@@ -40,7 +39,7 @@ def scene(blazepose_static, coco_images):
         result = blazepose_static.process(image)
         if result.people:
             person = result.people[0]
-            topology = get_topology(result.topology)
+            topology = result.topology
             h = person.bbox[3] - person.bbox[1]
             return image, person, topology, max(int(0.12 * h), 6)
     pytest.skip("no person found on the COCO test images")
@@ -82,7 +81,7 @@ def test_positions_within_2_percent_holes_invalid_and_the_hand_in_front(scene):
     for encoding, raw in (("16UC1", np.rint(depth * 1000).astype(np.uint16)),
                           ("32FC1", np.where(depth == 0, np.nan, depth).astype(np.float32))):
         p = _copy(person)
-        add_positions([p], topology.name, depth_to_metres(raw), k, k, cfg)
+        add_positions([p], topology, depth_to_metres(raw), k, k, cfg)
         assert not np.any(np.all(p.positions == 0, axis=1)), "a (0, 0, 0) position"
         assert np.all(np.isnan(p.positions[~ok])), f"{encoding}: unsure keypoints got positions"
         assert np.all(np.isnan(p.positions[knee])), f"{encoding}: the hole has a position"
@@ -104,7 +103,7 @@ def test_depth_at_half_the_colour_resolution(scene):
     full = _scene(person, topology, (h, w), thickness)
     half = cv2.resize(full, (w // 2, h // 2), interpolation=cv2.INTER_NEAREST)
     p = _copy(person)
-    add_positions([p], topology.name, half, _k(w, h, 0.5), _k(w, h))
+    add_positions([p], topology, half, _k(w, h, 0.5), _k(w, h))
     hip = topology.keypoints.index("left_hip")
     _check_at(person, p.positions, _k(w, h), PERSON, hip)
     assert abs(p.position[2] - PERSON) < 0.02 * PERSON
@@ -116,7 +115,7 @@ def test_all_zero_and_out_of_range_depth_give_no_positions(scene):
     h, w = image.shape[:2]
     for depth in (np.zeros((h, w), np.uint16), np.full((h, w), 25000, np.uint16)):  # 0, 25 m
         p = _copy(person)
-        add_positions([p], topology.name, depth_to_metres(depth), _k(w, h), _k(w, h))
+        add_positions([p], topology, depth_to_metres(depth), _k(w, h), _k(w, h))
         assert np.all(np.isnan(p.positions)) and p.position is None
 
 

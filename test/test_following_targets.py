@@ -8,7 +8,7 @@ import pytest
 from conftest import DATA, needs_shared
 
 from pose_estimation_ros.core.results import FrameResult
-from pose_estimation_ros.core.topology import get_topology
+from pose_estimation_ros.core.topology import COCO17
 from pose_estimation_ros.following.depth import add_positions
 from pose_estimation_ros.following.targets import TargetConfig, TargetSelector, facing_camera
 
@@ -42,7 +42,7 @@ def hug():
     out = []
     for shape, result in results:
         depth = np.full(shape[:2], 5.0, np.float32)
-        topology = get_topology(result.topology)
+        topology = result.topology
         order = sorted(result.people, key=lambda p: p.track_id != b_id)  # B first, A over it
         for person in order:
             z = 2.0 if person.track_id == a_id else 3.0
@@ -100,7 +100,7 @@ def test_only_confirmed_tracks_and_policies_without_depth():
     def person(track_id, state, box):
         return Person(np.array(box, np.float32), 0.9, np.zeros((17, 2), np.float32),
                       np.ones(17, np.float32), track_id=track_id, track_state=state)
-    frame = FrameResult(1.0, (640, 480), "coco17", [
+    frame = FrameResult(1.0, (640, 480), COCO17, [
         person(1, "tentative", [0, 0, 400, 400]), person(2, "confirmed", [300, 200, 340, 280]),
         person(3, "confirmed", [0, 0, 100, 300])])
     assert TargetSelector(TargetConfig("largest")).update(frame).track_id == 3

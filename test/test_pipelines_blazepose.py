@@ -92,7 +92,7 @@ def test_static_image_finds_the_person_where_the_annotation_is(blazepose_static)
     image_info = next(i for i in ann["images"] if i["file_name"].endswith("000000000785.jpg"))
     gt = next(a for a in ann["annotations"] if a["image_id"] == image_info["id"])
     result = blazepose_static.process(read_image(DATA / "mmpose_tests/coco/000000000785.jpg"))
-    assert len(result.people) == 1 and result.topology == "blazepose33"
+    assert len(result.people) == 1 and result.topology.name == "blazepose33"
     person = result.people[0]
     coco, _, _ = to_coco17(BLAZEPOSE33, person.keypoints, person.keypoint_scores)
     gt_kps = np.asarray(gt["keypoints"], np.float32).reshape(17, 3)

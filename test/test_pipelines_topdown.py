@@ -65,7 +65,7 @@ def test_frame_without_people_gives_an_empty_result(options):
 def test_topdown_finds_the_person_and_their_keypoints(thunder_topdown):
     boxes, gts = _gt("000000000785.jpg")
     result = thunder_topdown.process(read_image(COCO_DIR / "000000000785.jpg"))
-    assert len(result.people) == 1 and result.topology == "coco17"
+    assert len(result.people) == 1 and result.topology.name == "coco17"
     person = result.people[0]
     assert person.keypoints.shape == (17, 2) and person.keypoint_scores.shape == (17,)
     assert _pck(person.keypoints, gts[0], boxes[0]) >= 0.9

@@ -57,7 +57,7 @@ def test_feet_hidden_for_three_frames_come_back_only_with_the_torso_floor(torso)
             plan = tracker.with_detections(plan, truth.bbox[None], np.array([0.9]))
         hidden = ANKLES if 3 <= i < 6 else []
         people = [_model_sees_the_crop(b, truth, hidden) for b in plan.boxes]
-        out = tracker.update(FrameResult(i / FPS, (1280, 720), "coco17", people), i / FPS,
+        out = tracker.update(FrameResult(i / FPS, (1280, 720), COCO17, people), i / FPS,
                              plan)
         assert [p.track_id for p in out.people] == [0]
         found.append(bool((out.people[0].keypoint_scores[ANKLES] > 0.5).all()))

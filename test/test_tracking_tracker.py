@@ -28,7 +28,7 @@ def person(cx: float, cy: float, height: float, arms_up: bool = False) -> Person
 
 
 def frame(stamp: float, *people: Person) -> FrameResult:
-    return FrameResult(stamp, (1280, 720), "coco17", list(people))
+    return FrameResult(stamp, (1280, 720), COCO17, list(people))
 
 
 def _ids_by_identity(outputs, references):
@@ -231,7 +231,7 @@ def _crops(plan, truth: dict) -> FrameResult:
                                                        - centre).sum())
         people.append(Person(box.copy(), near.score, near.keypoints.copy(),
                              near.keypoint_scores.copy()))
-    return FrameResult(0.0, (1280, 720), "coco17", people)
+    return FrameResult(0.0, (1280, 720), COCO17, people)
 
 
 def test_a_detection_of_a_missing_person_gets_their_id_back():

@@ -98,7 +98,7 @@ def _header(store):
 def test_pose_array_round_trips_through_cdr(store_name, topology, people):
     store = _typestore(store_name)
     types = _types(store)
-    result = FrameResult(1700000000.123, (640, 480), topology.name,
+    result = FrameResult(1700000000.123, (640, 480), topology,
                          [_person(topology.num_keypoints, *p) for p in people])
     first_person = result.people[0]
     first_person.positions = np.where(np.arange(topology.num_keypoints)[:, None] % 2 == 0, 1.5,
@@ -155,7 +155,7 @@ def test_markers_deproject_with_camera_info_and_prefer_depth():
                                [[0, 0, 2], [2, 0, 2]])
     person = _person(17, 1, 7, "confirmed", False)
     person.keypoint_scores[:] = 0.9
-    result = FrameResult(0.0, (640, 480), "coco17", [person])
+    result = FrameResult(0.0, (640, 480), COCO17, [person])
     depth = np.full((17, 3), np.nan)
     depth[0] = (0.1, 0.2, 3.0)
     person.positions = depth
@@ -182,7 +182,7 @@ def test_target_pose_and_body_frames():
     person = _person(17, 1, 9, "confirmed", False)
     person.positions = np.full((17, 3), np.nan)
     person.positions[[11, 12]] = [[0.2, 0.1, 2.0], [0.4, 0.1, 2.2]]  # the hips
-    result = FrameResult(0.0, (640, 480), "coco17", [person, _person(17, 2, 4, "", False)])
+    result = FrameResult(0.0, (640, 480), COCO17, [person, _person(17, 2, 4, "", False)])
     frames = body_transforms(f, _header(store), result)
     assert [t.child_frame_id for t in frames] == ["body_9"]  # the other has no 3D
     t = frames[0].transform.translation

@@ -48,7 +48,7 @@ def _person(topology, seed=0):
 @pytest.mark.parametrize("topology", [COCO17, BLAZEPOSE33, MPII16], ids=lambda t: t.name)
 def test_every_topology_fills_the_slots_it_has(topology):
     person = _person(topology)
-    points = rep155.skeleton_points(person, topology.name, (640, 480))
+    points = rep155.skeleton_points(person, topology, (640, 480))
     names = topology.keypoints
     for slot, (x, y, c) in zip(rep155.SLOTS, points):
         if slot == "neck":
@@ -80,7 +80,7 @@ def test_left_and_right_follow_the_constants_on_a_photo_and_its_mirror():
     for picture in (image, np.ascontiguousarray(image[:, ::-1])):
         people = pipeline.process(picture).people  # the standing one: the taller box
         person = max(people, key=lambda p: p.bbox[3] - p.bbox[1])
-        seen.append(rep155.skeleton_points(person, "coco17", size))
+        seen.append(rep155.skeleton_points(person, COCO17, size))
     for points in seen:
         for side in ("shoulder", "hip"):
             left, right = points[SLOT[f"left_{side}"]], points[SLOT[f"right_{side}"]]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.results import FrameResult
-from ..core.topology import COCO17, get_topology, to_coco17
+from ..core.topology import COCO17, to_coco17
 from ..pipelines.base import DET_SCORE
 from ..vision.imaging import read_image
 from ..vision.nms import oks_matrix
@@ -116,7 +116,7 @@ def load_annotations(path: str | Path) -> dict:
 
 
 def _coco_keypoints(result: FrameResult):
-    topology = get_topology(result.topology)
+    topology = result.topology
     for person in result.people:
         kps, scores, have = to_coco17(topology, person.keypoints, person.keypoint_scores)
         yield person, kps, scores, have

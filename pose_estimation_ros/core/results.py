@@ -6,6 +6,8 @@ from enum import Enum
 
 import numpy as np
 
+from .topology import Topology
+
 #: a keypoint at or above this score is confident: it is drawn, matched and filtered by the
 #: tracker, given a 3D position and counted in the jitter statistic (one value for all)
 CONFIDENT = 0.3
@@ -82,7 +84,7 @@ class FrameResult:
 
     stamp: float  # seconds
     image_size: tuple[int, int]  # (width, height)
-    topology: str
+    topology: Topology
     people: list[Person] = field(default_factory=list)
     #: milliseconds per stage, e.g. {"preprocess": 0.4, "model:blazepose-landmark-full": 9.7}
     timings: dict[str, float] = field(default_factory=dict)
@@ -94,7 +96,7 @@ class FrameResult:
         return {
             "stamp": self.stamp,
             "image_size": list(self.image_size),
-            "topology": self.topology,
+            "topology": self.topology.name,
             "people": [p.to_dict() for p in self.people],
             "timings_ms": {k: round(v, 3) for k, v in self.timings.items()},
         }

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..core.camera import colour_to_depth_pixels, deproject
 from ..core.results import CONFIDENT, Person
-from ..core.topology import get_topology
+from ..core.topology import Topology
 from ..vision.imaging import ImageError
 
 
@@ -83,9 +83,9 @@ def _lattice(grid: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=8)
-def _torso(topology_name: str) -> np.ndarray:
+def _torso(topology: Topology) -> np.ndarray:
     return np.array([n.endswith(("shoulder", "hip"))
-                     for n in get_topology(topology_name).keypoints])
+                     for n in topology.keypoints])
 
 
 def _windows(depth: np.ndarray, centres: np.ndarray, radii: np.ndarray,
@@ -125,7 +125,7 @@ def nearest_surface(samples: np.ndarray, min_surface_share: float,
     return np.where((n >= min_valid) & (size > 0), out, np.nan).astype(np.float32)
 
 
-def add_positions(people: list[Person], topology_name: str, depth: np.ndarray,
+def add_positions(people: list[Person], topology: Topology, depth: np.ndarray,
                   depth_k: np.ndarray, colour_k: np.ndarray,
                   config: DepthConfig = DepthConfig()) -> None:
     """Fill `positions` ([K, 3], NaN unknown) and `position` (the person's robust 3D centre:
@@ -150,7 +150,7 @@ def add_positions(people: list[Person], topology_name: str, depth: np.ndarray,
     z = nearest_surface(samples, config.min_surface_share, min_valid)
     z[scores < config.min_score] = np.nan
     xyz = deproject(points, z, colour_k).astype(np.float32)
-    torso = _torso(topology_name)
+    torso = _torso(topology)
     per_person = xyz.reshape(len(people), k_count, 3)
     known = np.isfinite(z).reshape(len(people), k_count)
     core = known & torso

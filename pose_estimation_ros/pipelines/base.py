@@ -91,5 +91,5 @@ def head_on_boxes(head, image: np.ndarray, boxes, scores, stamp: float,
     boxes, scores = boxes_array(boxes, scores)
     timer = timer or StageTimer()
     people = head(image, boxes, scores, timer)
-    return FrameResult(stamp, (image.shape[1], image.shape[0]), head.topology.name, people,
+    return FrameResult(stamp, (image.shape[1], image.shape[0]), head.topology, people,
                        timer.ms)

@@ -136,7 +136,7 @@ class BlazePosePipeline(Pipeline):
         """Estimate the pose in one BGR image; `stamp` (seconds) drives the region filter."""
         timer = StageTimer()
         h, w = check_bgr8(image).shape[:2]
-        result = FrameResult(stamp, (w, h), self.topology.name, timings=timer.ms)
+        result = FrameResult(stamp, (w, h), self.topology, timings=timer.ms)
         rect = self.next_region
         if rect is None:
             rect = self.detect_region(image, timer)

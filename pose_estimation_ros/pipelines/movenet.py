@@ -112,7 +112,7 @@ class MoveNetSinglePose(Pipeline):
             x = to_input(crop_batch(bgr, [rect], spec), spec)
         out = self.model.run(x)["keypoints"]
         timer.add(f"model:{spec.id}", self.model.last_ms)
-        result = FrameResult(stamp, (w, h), COCO17.name, timings=timer.ms)
+        result = FrameResult(stamp, (w, h), COCO17, timings=timer.ms)
         with timer.stage("postprocess"):
             xy, scores = decode_regression(out, *spec.input_size)
             kps = crop_points_to_image(xy[0], rect, *spec.input_size).astype(np.float32)
@@ -167,7 +167,7 @@ class MoveNetMultiPose(Pipeline):
             x = to_input(canvas[None], self.model.spec)
         out = self.model.run(x)["people"][0]  # [6, 56]
         timer.add(f"model:{self.model.spec.id}", self.model.last_ms)
-        result = FrameResult(stamp, (w, h), COCO17.name, timings=timer.ms)
+        result = FrameResult(stamp, (w, h), COCO17, timings=timer.ms)
         with timer.stage("postprocess"):
             to_image = np.array([in_w, in_h], np.float32) / scale
             for row in out[out[:, 55] >= self.config.min_person_score]:

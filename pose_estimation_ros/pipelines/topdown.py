@@ -79,4 +79,4 @@ class TopDownPipeline(Pipeline):
         boxes, scores = boxes_array(boxes, scores)
         h, w = check_bgr8(image).shape[:2]
         people = self.head(image, boxes, scores, timer)
-        return FrameResult(stamp, (w, h), self.topology.name, people, timer.ms)
+        return FrameResult(stamp, (w, h), self.topology, people, timer.ms)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.camera import deproject
 from ..core.results import CONFIDENT, FrameResult, Person, TrackState
-from ..core.topology import Topology, get_topology
+from ..core.topology import Topology
 from ..following.targets import facing_camera
 from ..vision.draw import colour_for, draw_result
 
@@ -59,7 +59,7 @@ def pose_array(f: MessageFactory, result: FrameResult, header, latency_s: float,
                target_track_id: int = -1):
     """A PersonPoseArray for one frame. 3D positions come from each person's `positions` and
     `position` (filled from depth); without them every position is invalid."""
-    topology = get_topology(result.topology)
+    topology = result.topology
     people = []
     for person in result.people:
         x1, y1, x2, y2 = (float(v) for v in person.bbox)
@@ -100,7 +100,7 @@ def marker_specs(result: FrameResult, k: np.ndarray, plane_depth: float,
                  min_score: float = CONFIDENT) -> list[MarkerSpec]:
     """Per person a LINE_LIST skeleton and a SPHERE_LIST of joints, placed at the 3D positions
     from depth where valid, else on a plane `plane_depth` metres in front of the camera."""
-    topology = get_topology(result.topology)
+    topology = result.topology
     specs = []
     for i, person in enumerate(result.people):
         xyz = deproject(person.keypoints, plane_depth, k)
@@ -156,7 +156,7 @@ def target_pose(f: MessageFactory, header, position: np.ndarray):
 
 def hip_origins(result: FrameResult) -> dict[int, np.ndarray]:
     """Per tracked person with 3D hips: the hips' midpoint (the origin of a body frame)."""
-    names = get_topology(result.topology).keypoints
+    names = result.topology.keypoints
     hips = [names.index(n) for n in ("left_hip", "right_hip") if n in names]
     out = {}
     for p in result.people:

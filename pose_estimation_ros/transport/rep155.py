@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.results import Person
-from ..core.topology import get_topology
+from ..core.topology import Topology
 from ..stream.step import StepOutput
 from .convert import MessageFactory, hip_origins, point, transform
 
@@ -77,12 +77,12 @@ class Bodies:
         return f"{self.prefix}{_base36(track_id)}"
 
 
-def skeleton_points(person: Person, topology_name: str,
+def skeleton_points(person: Person, topology: Topology,
                     size: tuple[int, int]) -> list[tuple[float, float, float]]:
     """(x, y, c) of Skeleton2D's 18 slots: normalised, clipped to [0, 1]; a slot the topology
     lacks, or a keypoint outside the image, has c = 0. NECK is the shoulders' midpoint with the
     lower of their two scores."""
-    names = get_topology(topology_name).keypoints
+    names = topology.keypoints
     index = {n: i for i, n in enumerate(names)}
     w, h = size
     out = []
@@ -124,7 +124,7 @@ def crop(image: np.ndarray, person: Person) -> np.ndarray:
 
 def head_transforms(f: MessageFactory, header, out: StepOutput, bodies: Bodies) -> list:
     """`head_<id>` at the mean of the face keypoints with a 3D position."""
-    names = get_topology(out.result.topology).keypoints
+    names = out.result.topology.keypoints
     face = [names.index(n) for n in HEAD if n in names]
     frames = []
     for p in out.result.people:

@@ -12,7 +12,6 @@ import cv2
 import numpy as np
 
 from ..core.results import CONFIDENT, FrameResult
-from ..core.topology import get_topology
 
 #: track colours (BGR), none of them orange or blue, which mark left and right limbs
 _PALETTE = [(80, 220, 80), (220, 60, 220), (60, 60, 255), (0, 230, 230), (160, 80, 255),
@@ -34,7 +33,7 @@ def draw_result(image: np.ndarray, result: FrameResult, target_track_id: int = -
                 min_score: float = CONFIDENT) -> np.ndarray:
     """Copy of `image` with every person drawn (see the module docstring)."""
     out = image.copy()
-    topology = get_topology(result.topology)
+    topology = result.topology
     sides = [_side(n) for n in topology.keypoints]
     thick = max(1, round(max(out.shape[:2]) / 400))
     font = 0.4 * thick
