@@ -45,7 +45,7 @@ def main() -> int:
     args = ap.parse_args()
 
     import onnxruntime as ort
-    from test_models_tfjs_onnx import crops
+    from test_models_convert_tfjs import crops
 
     from pose_estimation_ros.models.specs import get_spec
     from pose_estimation_ros.models.store import find_file, resolve

@@ -215,6 +215,39 @@ def evaluate(annotations: str | Path, images_dir: str | Path, predict,
     positives. Neither PCK nor the GT boxes change with it. `per_image`: AP and PCK of each
     image as well (`EvalResult.per_image`). `gt_boxes`: `predict` returns one person per GT
     box, in order, and each is the prediction of that box's person."""
+    coco = _index(annotations, joints, unlabelled)
+    image_ids = sorted(coco.getImgIds())
+    detections, rows = [], []
+    totals = np.zeros(4, int)  # correct, labelled, correct at the working score, persons
+    iterator = image_ids
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(image_ids, desc="eval", unit="img")
+    for image_id in iterator:
+        info = coco.loadImgs(image_id)[0]
+        anns = [a for a in coco.loadAnns(coco.getAnnIds(imgIds=image_id, iscrowd=False))
+                if a.get("num_keypoints", 0) > 0]
+        boxes = np.array([[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2],
+                           a["bbox"][1] + a["bbox"][3]] for a in anns], np.float32).reshape(-1, 4)
+        result = predict(read_image(Path(images_dir) / info["file_name"]), boxes)
+        found = _Predictions.of(result, image_id)
+        owner, sure_owner = found.owners(anns, gt_boxes, working_score, info["file_name"])
+        correct, labelled = _pck(found.poses, anns, owner)
+        correct_sure, _ = _pck(found.poses, anns, sure_owner)
+        totals += (correct, labelled, correct_sure, len(anns))
+        if per_image:
+            ap = _coco_ap(coco, found.detections, [image_id])[0] if anns else -1.0
+            rows.append(ImageScore(info["file_name"], len(anns), len(found.poses), ap,
+                                   correct / max(labelled, 1), sum(o >= 0 for o in owner)))
+        detections += found.detections
+    ap, ap50 = (max(v, 0.0) for v in _coco_ap(coco, detections))
+    return EvalResult(ap, ap50, totals[0] / max(totals[1], 1), int(totals[3]), len(image_ids),
+                      totals[2] / max(totals[1], 1), working_score, rows)
+
+
+def _index(annotations, joints, unlabelled):
+    """The checked annotations as a pycocotools index."""
     from pycocotools.coco import COCO
 
     dataset = load_annotations(annotations)
@@ -226,53 +259,45 @@ def evaluate(annotations: str | Path, images_dir: str | Path, predict,
         coco = COCO()
         coco.dataset = dataset
         coco.createIndex()
-    image_ids = sorted(coco.getImgIds())
-    detections, rows = [], []
-    totals = np.zeros(4, int)  # correct, labelled, correct at the working score, persons
-    iterator = image_ids
-    if progress:
-        from tqdm import tqdm
+    return coco
 
-        iterator = tqdm(image_ids, desc="eval", unit="img")
-    for image_id in iterator:
-        info = coco.loadImgs(image_id)[0]
-        image = read_image(Path(images_dir) / info["file_name"])
-        anns = [a for a in coco.loadAnns(coco.getAnnIds(imgIds=image_id, iscrowd=False))
-                if a.get("num_keypoints", 0) > 0]
-        boxes = np.array([[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2],
-                           a["bbox"][1] + a["bbox"][3]] for a in anns], np.float32).reshape(-1, 4)
-        result = predict(image, boxes)
-        preds, scores, box_scores, start = [], [], [], len(detections)
+
+@dataclass
+class _Predictions:
+    """One image's poses in COCO-17, their scores, their persons' scores and COCO records."""
+
+    poses: list[np.ndarray]
+    scores: list[float]
+    box_scores: list[float]
+    detections: list[dict]
+
+    @classmethod
+    def of(cls, result: FrameResult, image_id) -> _Predictions:
+        found = cls([], [], [], [])
         for person, kps, kp_scores, have in _coco_keypoints(result):
             flat = np.concatenate([kps, np.where(have, 1.0, 0.0)[:, None]], axis=1)
             score = float(person.score * np.mean(kp_scores[have]))
-            detections.append({"image_id": image_id, "category_id": 1,
-                               "keypoints": flat.ravel().round(3).tolist(), "score": score})
-            preds.append(kps)
-            scores.append(score)
-            box_scores.append(float(person.score))
+            found.detections.append({"image_id": image_id, "category_id": 1,
+                                     "keypoints": flat.ravel().round(3).tolist(),
+                                     "score": score})
+            found.poses.append(kps)
+            found.scores.append(score)
+            found.box_scores.append(float(person.score))
+        return found
+
+    def owners(self, anns: list[dict], gt_boxes: bool, working_score: float,
+               name: str) -> tuple[list[int], list[int]]:
+        """The prediction of each labelled person (−1: none), with every prediction and with
+        those at the working score."""
         if gt_boxes:
-            if len(preds) != len(anns):
-                raise ValueError(f"{info['file_name']}: {len(preds)} poses for {len(anns)} "
-                                 "GT boxes")
+            if len(self.poses) != len(anns):
+                raise ValueError(f"{name}: {len(self.poses)} poses for {len(anns)} GT boxes")
             owner = list(range(len(anns)))
-            sure_owner = [i if box_scores[i] >= working_score else -1 for i in owner]
-        else:
-            owner = match_people(preds, scores, anns)
-            sure = [i for i, s in enumerate(box_scores) if s >= working_score]
-            sure_owner = [sure[o] if o >= 0 else -1 for o in
-                          match_people([preds[i] for i in sure], [scores[i] for i in sure],
-                                       anns)]
-        correct, labelled = _pck(preds, anns, owner)
-        correct_sure, _ = _pck(preds, anns, sure_owner)
-        totals += (correct, labelled, correct_sure, len(anns))
-        if per_image:
-            ap = _coco_ap(coco, detections[start:], [image_id])[0] if anns else -1.0
-            rows.append(ImageScore(info["file_name"], len(anns), len(preds), ap,
-                                   correct / max(labelled, 1), sum(o >= 0 for o in owner)))
-    ap, ap50 = (max(v, 0.0) for v in _coco_ap(coco, detections))
-    return EvalResult(ap, ap50, totals[0] / max(totals[1], 1), int(totals[3]), len(image_ids),
-                      totals[2] / max(totals[1], 1), working_score, rows)
+            return owner, [i if self.box_scores[i] >= working_score else -1 for i in owner]
+        owner = match_people(self.poses, self.scores, anns)
+        sure = [i for i, s in enumerate(self.box_scores) if s >= working_score]
+        return owner, [sure[o] if o >= 0 else -1 for o in match_people(
+            [self.poses[i] for i in sure], [self.scores[i] for i in sure], anns)]
 
 
 def per_image_table(result: EvalResult) -> str:

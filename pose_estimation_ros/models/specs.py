@@ -89,24 +89,23 @@ def _blazepose_landmark(variant: str, source: Source, sha: str, batch: bool = Fa
     return ModelSpec(
         id=f"blazepose-landmark-{variant}{suffix}",
         file=f"pose_landmark_{variant}{suffix.replace('-', '_')}.onnx",
-        source=source,
-        sha256=None,
-        input_name="input_1",
-        input_size=(256, 256),
-        layout="NHWC",
-        dtype="float32",
-        color="RGB",
-        std=(255.0, 255.0, 255.0),  # RGB in [0, 1]
-        outputs=_LANDMARK_OUTPUTS + (_SEGMENTATION if segmentation else ()),
-        convert_from=f"pose_landmark_{variant}.tflite",
-        source_sha256=sha,
-        dynamic_batch=batch,
-        prune=not segmentation,
-        licence="Apache-2.0",
+        **_mediapipe(source, f"pose_landmark_{variant}.tflite", sha, (256, 256),
+                     _LANDMARK_OUTPUTS + (_SEGMENTATION if segmentation else ()),
+                     std=(255.0, 255.0, 255.0),  # RGB in [0, 1]
+                     dynamic_batch=batch, prune=not segmentation),
         notes="39 landmarks × (x, y, z, visibility, presence), pose flag, heatmap, world "
               "landmarks" + (", segmentation" if segmentation else "; pruned: no segmentation")
               + ("; dynamic batch axis for top-down crops" if batch else ""),
     )
+
+
+def _mediapipe(source: Source, tflite: str, sha: str, input_size: tuple[int, int],
+               outputs: tuple, input_name: str = "input_1", **contract) -> dict:
+    """The fields every MediaPipe model shares: built here from its TFLite file (pinned by
+    `sha`), one NHWC float32 RGB input, Apache-2.0; `contract` the rest."""
+    return dict(source=source, sha256=None, input_name=input_name, input_size=input_size,
+                layout="NHWC", dtype="float32", color="RGB", outputs=outputs,
+                convert_from=tflite, source_sha256=sha, licence="Apache-2.0", **contract)
 
 
 def _landmark_sources() -> list[tuple[str, Source, str]]:
@@ -139,30 +138,33 @@ _RTMPOSE_ZIPS = {
 
 
 _RTMPOSE_SHA256 = {"s": "9aeb635b83f86aea45cf45d85798f7eba1a162de8e0d721c44e54fe5eebaf47d"}
+#: ImageNet mean and std in RGB order, as MMPose's and MMDetection's preprocessors use them
+_IMAGENET_MEAN, _IMAGENET_STD = (123.675, 116.28, 103.53), (58.395, 57.12, 57.375)
+
+
+def _openmmlab(zip_name: str, input_size: tuple[int, int], outputs: tuple,
+               **contract) -> dict:
+    """The fields every MMDeploy SDK export shares: the zip's end2end.onnx, one NCHW float32
+    input named `input`, Apache-2.0; `contract` the rest (colour, normalisation, …)."""
+    return dict(source=Source("url-zip", url=_OPENMMLAB_SDK + zip_name,
+                              member="*/end2end.onnx", home=_RTMPOSE_HOME),
+                input_name="input", input_size=input_size, layout="NCHW", dtype="float32",
+                outputs=outputs, licence="Apache-2.0", **contract)
 
 
 def _rtmpose(size: str) -> ModelSpec:
     return ModelSpec(
         id=f"rtmpose-{size}",
         file=f"rtmpose-{size}_body7_256x192.onnx",
-        source=Source("url-zip", url=_OPENMMLAB_SDK + _RTMPOSE_ZIPS[size],
-                      member="*/end2end.onnx", home=_RTMPOSE_HOME),
         # s: the end2end.onnx pinned by a public download script; t, m, l: no digest is
         # published, so the first download records one and later runs check it
         sha256=_RTMPOSE_SHA256.get(size),
-        input_name="input",
-        input_size=(192, 256),
-        layout="NCHW",
-        dtype="float32",
         # MMPose's data preprocessor sets bgr_to_rgb=True with these values in RGB order.
         # (rtmlib feeds BGR with the same numbers; we follow the training config.)
-        color="RGB",
-        mean=(123.675, 116.28, 103.53),
-        std=(58.395, 57.12, 57.375),
-        outputs=(("simcc_x", "simcc_x"), ("simcc_y", "simcc_y")),
-        dynamic_batch=True,
-        licence="Apache-2.0",
-        notes="SimCC: simcc_x [N,17,384], simcc_y [N,17,512], split ratio 2",
+        **_openmmlab(_RTMPOSE_ZIPS[size], (192, 256),
+                     (("simcc_x", "simcc_x"), ("simcc_y", "simcc_y")), color="RGB",
+                     mean=_IMAGENET_MEAN, std=_IMAGENET_STD, dynamic_batch=True,
+                     notes="SimCC: simcc_x [N,17,384], simcc_y [N,17,512], split ratio 2"),
     )
 
 
@@ -209,21 +211,12 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             id="blazepose-detector",
             file="pose_detection.onnx",
-            source=Source("pypi-wheel", package=_MEDIAPIPE_WHEEL,
-                          member="mediapipe/modules/pose_detection/pose_detection.tflite",
-                          home=_MEDIAPIPE_HOME),
-            sha256=None,
-            input_name="input_1",
-            input_size=(224, 224),
-            layout="NHWC",
-            dtype="float32",
-            color="RGB",
-            mean=(127.5, 127.5, 127.5),
-            std=(127.5, 127.5, 127.5),  # RGB in [-1, 1]
-            outputs=(("boxes", "Identity"), ("scores", "Identity_1")),
-            convert_from="pose_detection.tflite",
-            source_sha256="9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
-            licence="Apache-2.0",
+            **_mediapipe(Source("pypi-wheel", package=_MEDIAPIPE_WHEEL,
+                                member="mediapipe/modules/pose_detection/pose_detection.tflite",
+                                home=_MEDIAPIPE_HOME), "pose_detection.tflite",
+                         "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+                         (224, 224), (("boxes", "Identity"), ("scores", "Identity_1")),
+                         mean=(127.5, 127.5, 127.5), std=(127.5, 127.5, 127.5)),  # [-1, 1]
             notes="SSD over 2254 anchors: box + 4 keypoints (hip centre, body circle, ...)",
         ),
         *(_blazepose_landmark(v, src, sha, batch) for v, src, sha in _landmark_sources()
@@ -234,43 +227,27 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             id="rtmdet-nano",
             file="rtmdet_nano_person.onnx",
-            source=Source("url-zip", url=_OPENMMLAB_SDK + _RTMDET_ZIP, member="*/end2end.onnx",
-                          home=_RTMPOSE_HOME),
             # the end2end.onnx of the official zip (pinned by a public download script; the
             # zip itself cannot be fetched in this project's workplace)
             sha256="8297e829ccc5590c8e2d32d5a211f322a0585fb7467eec85eb12c9525b0b95d6",
             # another export of the same model, with the same tensor contract (hand-placed)
             also_sha256=("4720eda18a18402e7b76d85827d4bc60fba18111fc0b74b559e4d24da9ddc3d2",),
-            input_name="input",
-            input_size=(320, 320),
-            layout="NCHW",
-            dtype="float32",
-            color="BGR",
-            mean=(103.53, 116.28, 123.675),
-            std=(57.375, 57.12, 58.395),
-            outputs=(("dets", "dets"), ("labels", "labels")),
-            dynamic_batch=True,
-            pad_value=114.0,
-            licence="Apache-2.0",
-            notes="RTMDet-nano person detector (MMDeploy export): letterbox at the top-left, "
-                  "dets [N,K,5] x1 y1 x2 y2 score after NMS, labels (0 = person)",
+            **_openmmlab(_RTMDET_ZIP, (320, 320), (("dets", "dets"), ("labels", "labels")),
+                         color="BGR", mean=_IMAGENET_MEAN[::-1], std=_IMAGENET_STD[::-1],
+                         dynamic_batch=True, pad_value=114.0,
+                         notes="RTMDet-nano person detector (MMDeploy export): letterbox at "
+                               "the top-left, dets [N,K,5] x1 y1 x2 y2 score after NMS, labels "
+                               "(0 = person)"),
         ),
         ModelSpec(
             id="yolox-nano",
             file="yolox_nano_8xb8-300e_humanart-40f6f0d0.onnx",
-            source=Source("url-zip",
-                          url=_OPENMMLAB_SDK + "yolox_nano_8xb8-300e_humanart-40f6f0d0.zip",
-                          member="*/end2end.onnx", home=_RTMPOSE_HOME),
             sha256="1450966de24902b18aada1a78913d7efd8fc8dcd51bd4d0d5591476bd4a38821",
-            input_name="input",
-            input_size=(416, 416),
-            layout="NCHW",
-            dtype="float32",
-            color="BGR",  # 0–255, no normalisation
-            outputs=(("dets", "dets"), ("labels", "labels")),
-            pad_value=114.0,
-            licence="Apache-2.0",
-            notes="YOLOX-nano trained on Human-Art (rtmlib's lightweight detector)",
+            **_openmmlab("yolox_nano_8xb8-300e_humanart-40f6f0d0.zip", (416, 416),
+                         (("dets", "dets"), ("labels", "labels")), color="BGR",  # 0–255
+                         pad_value=114.0,
+                         notes="YOLOX-nano trained on Human-Art (rtmlib's lightweight "
+                               "detector)"),
         ),
         _movenet("lightning", 192),
         _movenet("thunder", 256),

@@ -94,9 +94,9 @@ def _record(path: Path) -> dict:
 
 def converter_version(spec: ModelSpec) -> str:
     if spec.convert_from.endswith(".json"):
-        from .tfjs_onnx import CONVERTER_VERSION
+        from .convert.tfjs import CONVERTER_VERSION
     else:
-        from .tflite_onnx import CONVERTER_VERSION
+        from .convert.tflite import CONVERTER_VERSION
     return CONVERTER_VERSION
 
 
@@ -149,11 +149,11 @@ def convert_model(spec: ModelSpec, source: Path) -> Path:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if spec.convert_from.endswith(".json"):
-            from .tfjs_onnx import convert as convert_tfjs
+            from .convert.tfjs import convert as convert_tfjs
 
             convert_tfjs(source, out)
         else:
-            from .tflite_onnx import convert as convert_tflite
+            from .convert.tflite import convert as convert_tflite
 
             convert_tflite(source, out, dynamic_batch=spec.dynamic_batch,
                            keep_outputs=_kept_outputs(spec))

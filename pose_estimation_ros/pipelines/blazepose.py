@@ -41,9 +41,13 @@ ROI_FILTER = OneEuroParams(min_cutoff=0.01, beta=10.0, d_cutoff=1.0, max_gap=1.0
 
 @dataclass(frozen=True)
 class BlazePoseConfig:
-    variant: str = DEFAULT_VARIANT
+    """MediaPipe Pose's settings, by MediaPipe's names."""
+
+    variant: str = DEFAULT_VARIANT  # the landmark model: lite, full or heavy
+    #: every image on its own (the detector each time), not a tracked video
     static_image_mode: bool = False
     min_detection_confidence: float = DET_SCORE
+    #: a pose flag below this drops the person and runs the detector again
     min_tracking_confidence: float = MIN_TRACKING_CONFIDENCE
     #: heatmap refinement window (MediaPipe 0.10.14 behaves like 9; 0 turns it off)
     refine_kernel: int = 9

@@ -1,4 +1,4 @@
-"""The ONNX graph both converters build (TFLite: `tflite_onnx`, TF.js: `tfjs_onnx`): fresh
+"""The ONNX graph both converters build (TFLite: `tflite`, TF.js: `tfjs`): fresh
 value names, constants as initializers, nodes, and the file written whole or not at all."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One function per TensorFlow op: the ONNX nodes for it, written through `tfjs_onnx.Converter`
+"""One function per TensorFlow op: the ONNX nodes for it, written through `tfjs.Converter`
 (`c`). Semantics follow TensorFlow's op definitions: SAME padding puts the odd pixel after,
 FloorDiv rounds towards −∞, StridedSlice's masks, ResizeBilinear's `align_corners` and
 `half_pixel_centers`, Conv2DBackpropInput as the adjoint of a SAME convolution."""

@@ -14,8 +14,8 @@ import onnxruntime as ort
 import pytest
 from conftest import DATA, SHARED, needs_shared
 
-from pose_estimation_ros.models.tfjs_graph import ConversionError
-from pose_estimation_ros.models.tfjs_onnx import build, convert
+from pose_estimation_ros.models.convert.tfjs import build, convert
+from pose_estimation_ros.models.convert.tfjs_graph import ConversionError
 
 TOLERANCE = 1e-4
 CASES = {  # TF.js original, tf2onnx reference, input size, input dtype

@@ -172,74 +172,89 @@ class _Converter:
     def convert_op(self, op, kind: str, ins: list[int], outs: list[int]):
         g = self.g
         out = g.fresh(self.tensor(outs[0]).Name().decode().replace("/", "_"))
-        if kind == "DEQUANTIZE" or kind == "DENSIFY":
+        if kind in ("DEQUANTIZE", "DENSIFY"):  # constants: folded now
             value = self.const_of(ins[0])
             if kind == "DENSIFY":
                 value = densify(value, self.shape(ins[0]), self.tensor(ins[0]).Sparsity())
             g.consts[outs[0]] = value.astype(np.float32).reshape(self.shape(outs[0]))
             return
-        if kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-            name, nchw = self.conv(op, ins, out, kind == "DEPTHWISE_CONV_2D")
-        elif kind == "ADD":
-            o = self.options(op, self.tfl.AddOptions)
-            if any(i in g.consts or self.buffer_value(i) is not None for i in ins):
-                raise ConversionError("ADD with a constant operand is not supported")
-            y = g.node("Add", [self.value_name(i) for i in ins])
-            name, nchw = self.activation(y, o.FusedActivationFunction(), out), ins[0] in g.nchw
-        elif kind == "PAD":
-            p = self.const_of(ins[1]).astype(np.int64)  # [[n0,n1],[h0,h1],[w0,w1],[c0,c1]]
-            p = p[[0, 3, 1, 2]]
-            pads = g.const(np.concatenate([p[:, 0], p[:, 1]]), "pads")
-            name, nchw = g.node("Pad", [self.value_name(ins[0]), pads], out), True
-        elif kind == "DEPTH_TO_SPACE":
-            o = self.options(op, self.tfl.DepthToSpaceOptions)
-            name = g.node("DepthToSpace", [self.value_name(ins[0])], out,
-                          blocksize=o.BlockSize(), mode="DCR")
-            nchw = True
-        elif kind == "RESIZE_BILINEAR":
-            o = self.options(op, self.tfl.ResizeBilinearOptions)
-            src, dst = self.shape(ins[0]), self.shape(outs[0])
-            scales = np.array([1, 1, dst[1] / src[1], dst[2] / src[2]], np.float32)
-            mode = ("align_corners" if o.AlignCorners() else
-                    "half_pixel" if o.HalfPixelCenters() else "asymmetric")
-            empty = g.const(np.zeros(0, np.float32), "roi")
-            name = g.node("Resize", [self.value_name(ins[0]), empty, g.const(scales, "scales")],
-                          out, mode="linear", coordinate_transformation_mode=mode)
-            nchw = True
-        elif kind == "MAX_POOL_2D":
-            o = self.options(op, self.tfl.Pool2DOptions)
-            kernel = [o.FilterHeight(), o.FilterWidth()]
-            stride = [o.StrideH(), o.StrideW()]
-            pads = (self.same_pads(self.shape(ins[0])[1:3], kernel, stride, [1, 1])
-                    if o.Padding() == self.tfl.Padding.SAME else [0, 0, 0, 0])
-            y = g.node("MaxPool", [self.value_name(ins[0])], kernel_shape=kernel,
-                       strides=stride, pads=pads)
-            name, nchw = self.activation(y, o.FusedActivationFunction(), out), True
-        elif kind == "LOGISTIC":
-            name, nchw = g.node("Sigmoid", [self.value_name(ins[0])], out), ins[0] in g.nchw
-        elif kind == "RESHAPE":
-            src = self.value_name(ins[0])
-            if ins[0] in g.nchw:
-                src = g.node("Transpose", [src], perm=[0, 2, 3, 1])
-            target = list(self.shape(outs[0]))
-            target[0] = 0  # keep the batch dimension, whatever it is at run time
-            name = g.node("Reshape", [src, g.const(np.array(target, np.int64), "shape")])
-            nchw = len(target) == 4
-            if nchw:
-                name = g.node("Transpose", [name], perm=[0, 3, 1, 2])
-        elif kind == "CONCATENATION":
-            o = self.options(op, self.tfl.ConcatenationOptions)
-            axis = o.Axis() % len(self.shape(outs[0]))
-            nchw = all(i in g.nchw for i in ins)
-            if nchw:
-                axis = [0, 2, 3, 1][axis]
-            y = g.node("Concat", [self.value_name(i) for i in ins], axis=axis)
-            name = self.activation(y, o.FusedActivationFunction(), out)
-        else:
+        handler = getattr(self, f"op_{kind.lower()}", None)
+        if handler is None:
             raise ConversionError(f"unsupported TFLite op {kind}")
+        name, nchw = handler(op, ins, outs, out)
         g.names[outs[0]] = name
         if nchw:
             g.nchw.add(outs[0])
+
+    # each op_<kind>: (the ONNX name of its output, whether that output is NCHW)
+    def op_conv_2d(self, op, ins, outs, out):
+        return self.conv(op, ins, out, False)
+
+    def op_depthwise_conv_2d(self, op, ins, outs, out):
+        return self.conv(op, ins, out, True)
+
+    def op_add(self, op, ins, outs, out):
+        o = self.options(op, self.tfl.AddOptions)
+        if any(i in self.g.consts or self.buffer_value(i) is not None for i in ins):
+            raise ConversionError("ADD with a constant operand is not supported")
+        y = self.g.node("Add", [self.value_name(i) for i in ins])
+        return self.activation(y, o.FusedActivationFunction(), out), ins[0] in self.g.nchw
+
+    def op_pad(self, op, ins, outs, out):
+        p = self.const_of(ins[1]).astype(np.int64)  # [[n0,n1],[h0,h1],[w0,w1],[c0,c1]]
+        p = p[[0, 3, 1, 2]]
+        pads = self.g.const(np.concatenate([p[:, 0], p[:, 1]]), "pads")
+        return self.g.node("Pad", [self.value_name(ins[0]), pads], out), True
+
+    def op_depth_to_space(self, op, ins, outs, out):
+        o = self.options(op, self.tfl.DepthToSpaceOptions)
+        return self.g.node("DepthToSpace", [self.value_name(ins[0])], out,
+                           blocksize=o.BlockSize(), mode="DCR"), True
+
+    def op_resize_bilinear(self, op, ins, outs, out):
+        o = self.options(op, self.tfl.ResizeBilinearOptions)
+        src, dst = self.shape(ins[0]), self.shape(outs[0])
+        scales = np.array([1, 1, dst[1] / src[1], dst[2] / src[2]], np.float32)
+        mode = ("align_corners" if o.AlignCorners() else
+                "half_pixel" if o.HalfPixelCenters() else "asymmetric")
+        empty = self.g.const(np.zeros(0, np.float32), "roi")
+        return self.g.node("Resize", [self.value_name(ins[0]), empty,
+                                      self.g.const(scales, "scales")],
+                           out, mode="linear", coordinate_transformation_mode=mode), True
+
+    def op_max_pool_2d(self, op, ins, outs, out):
+        o = self.options(op, self.tfl.Pool2DOptions)
+        kernel = [o.FilterHeight(), o.FilterWidth()]
+        stride = [o.StrideH(), o.StrideW()]
+        pads = (self.same_pads(self.shape(ins[0])[1:3], kernel, stride, [1, 1])
+                if o.Padding() == self.tfl.Padding.SAME else [0, 0, 0, 0])
+        y = self.g.node("MaxPool", [self.value_name(ins[0])], kernel_shape=kernel,
+                        strides=stride, pads=pads)
+        return self.activation(y, o.FusedActivationFunction(), out), True
+
+    def op_logistic(self, op, ins, outs, out):
+        return self.g.node("Sigmoid", [self.value_name(ins[0])], out), ins[0] in self.g.nchw
+
+    def op_reshape(self, op, ins, outs, out):
+        g = self.g
+        src = self.value_name(ins[0])
+        if ins[0] in g.nchw:
+            src = g.node("Transpose", [src], perm=[0, 2, 3, 1])
+        target = list(self.shape(outs[0]))
+        target[0] = 0  # keep the batch dimension, whatever it is at run time
+        name = g.node("Reshape", [src, g.const(np.array(target, np.int64), "shape")])
+        if len(target) == 4:
+            return g.node("Transpose", [name], perm=[0, 3, 1, 2]), True
+        return name, False
+
+    def op_concatenation(self, op, ins, outs, out):
+        o = self.options(op, self.tfl.ConcatenationOptions)
+        axis = o.Axis() % len(self.shape(outs[0]))
+        nchw = all(i in self.g.nchw for i in ins)
+        if nchw:
+            axis = [0, 2, 3, 1][axis]
+        y = self.g.node("Concat", [self.value_name(i) for i in ins], axis=axis)
+        return self.activation(y, o.FusedActivationFunction(), out), nchw
 
     def run(self):
         from onnx import TensorProto, helper
