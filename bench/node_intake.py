@@ -174,7 +174,7 @@ def main() -> int:
     ap.add_argument("--fastdds-profile", default="",
                     help="as the launch argument fastdds_profile (default: the package's)")
     args = ap.parse_args()
-    from pose_estimation_ros.transport.launch_config import (
+    from pose_estimation_ros.settings.launch import (
         FASTDDS_PROFILE_VARIABLES,
         fastdds_environment,
     )
@@ -185,7 +185,7 @@ def main() -> int:
     os.environ.update(fastdds_environment(args.fastdds_profile, str(ROOT)))
     profile = os.environ.get(FASTDDS_PROFILE_VARIABLES[0], "none (Fast DDS's defaults)")
     if args.threads is None:
-        from pose_estimation_ros.transport.parameters import BY_NAME
+        from pose_estimation_ros.settings.table import BY_NAME
 
         args.threads = BY_NAME["threads"].default
     print(f"pipeline {args.pipeline} ({args.variant}), threads {args.threads}, rgb8 at 30 Hz "

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "test"))
-from test_tracking import FPS, frame, person  # noqa: E402  (synthetic people of the tests)
+from test_tracking_tracker import FPS, frame, person  # noqa: E402  (synthetic people of the tests)
 
 from pose_estimation_ros.core.topology import COCO17  # noqa: E402
 from pose_estimation_ros.tracking.tracker import Tracker, TrackerConfig  # noqa: E402

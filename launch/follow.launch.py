@@ -15,7 +15,7 @@ from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, Opaq
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 
 from launch import LaunchDescription
-from pose_estimation_ros.transport import launch_config
+from pose_estimation_ros.settings import launch as launch_config
 
 
 def _include(context):

@@ -7,7 +7,7 @@ config/<pipeline>.yaml), namespace, provider, autostart, rviz, log_level, fastdd
 use_compressed, autostart, use_depth, target_policy and publish_tf override the parameter file
 only when given. A node that exits with an error (it could not start) ends the launch with exit
 code 1. The launch process runs no ROS node of its own: with autostart false the node waits for
-a lifecycle manager. The argument logic is in pose_estimation_ros.transport.launch_config
+a lifecycle manager. The argument logic is in pose_estimation_ros.settings.launch
 (tested without launch).
 """
 import os
@@ -23,7 +23,7 @@ from launch_ros.actions import Node
 
 from launch import LaunchDescription
 from pose_estimation_ros.pipelines.registry import PIPELINES
-from pose_estimation_ros.transport import launch_config
+from pose_estimation_ros.settings import launch as launch_config
 
 ARGUMENTS = ("pipeline", "image_topic", "camera_info_topic", "use_compressed", "use_depth",
              "depth_image_topic", "depth_info_topic", "target_policy", "publish_tf",

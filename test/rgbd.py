@@ -51,9 +51,12 @@ def stamp(i: int) -> int:
     return STAMP0 + i * PERIOD
 
 
-def write_bag(path: Path, data, store, depth_delay_ns: int = 5_000_000) -> None:
+def write_bag(path: Path, data, store, depth_delay_ns: int = 5_000_000,
+              stamps: list[int] | None = None) -> None:
     """A RealSense-style recording: rgb8 colour, 16UC1 aligned depth with the colour stamp,
-    both CameraInfos; logged when received (colour 30 ms after its stamp, depth later)."""
+    both CameraInfos; logged when received (colour 30 ms after its stamp, depth later).
+    `stamps`: each frame's (default: 10 Hz from STAMP0); the log times go on at 10 Hz
+    whatever the stamps do (a looped recording's stamps start over, its log times not)."""
     from rosbags.rosbag2 import StoragePlugin, Writer
 
     from pose_estimation_ros.bags.types import BagMessages
@@ -71,8 +74,9 @@ def write_bag(path: Path, data, store, depth_delay_ns: int = 5_000_000) -> None:
 
         for i, (_, bgr, depth) in enumerate(data):
             h, w = bgr.shape[:2]
+            t = stamps[i] if stamps is not None else stamp(i)
             header = f.new("std_msgs/msg/Header", frame_id=FRAME_ID, stamp=f.new(
-                "builtin_interfaces/msg/Time", sec=stamp(i) // 10**9, nanosec=stamp(i) % 10**9))
+                "builtin_interfaces/msg/Time", sec=t // 10**9, nanosec=t % 10**9))
             rgb = np.ascontiguousarray(bgr[:, :, ::-1])
             received = stamp(i) + 30_000_000
             for topic in (COLOUR_INFO, DEPTH_INFO):
@@ -92,16 +96,14 @@ def run_outputs(data_dir: Path = RGBD) -> list:
     from pose_estimation_ros.cli.commands import _options
     from pose_estimation_ros.cli.main import build_parser
     from pose_estimation_ros.cli.run import outputs, run_step
-    from pose_estimation_ros.following.targets import TargetConfig
-    from pose_estimation_ros.tracking.tracker import TrackerConfig
+    from pose_estimation_ros.settings.cli import values_of
 
     args = build_parser().parse_args(
         ["run", str(data_dir / "color"), "--output", "unused", "--depth",
          str(data_dir / "depth"), "--intrinsics", intrinsics_arg(), "--fps", str(RATE),
          "--start-stamp", str(STAMP0 / 1e9), *PIPELINE])
-    args.target = TargetConfig(policy=args.target_policy)
-    step, run_input, depth = run_step(args, lambda static: _options(args, static),
-                                      TrackerConfig(det_interval=args.det_interval))
+    args.values = values_of(args, "run")
+    step, run_input, depth = run_step(args, lambda static: _options(args, static))
     return [out for _, out in outputs(step, run_input, depth, STAMP0)]
 
 

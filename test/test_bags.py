@@ -243,27 +243,32 @@ def test_bad_bags_are_clear_errors(tmp_path, images, capsys):
 
 
 def test_bad_frames_and_stamps_are_counted_in_the_sidecar(tmp_path):
+    """The node's stamp rule (stream/stamps.py), frames in the order they were recorded: a
+    duplicate is rejected, a step back is processed as the stream's time restarting; bad
+    frames are counted by their typed reason, with the first detail of each."""
     images = frames(40)
     stamps = [STAMP0 + i * 33_333_333 for i in range(40)]
     stamps[7] = stamps[6]  # duplicated
-    stamps[12], stamps[13] = stamps[13], stamps[12]  # swapped: put back in order
-    stamps[38] = stamps[2] + 1  # older than frames already processed (beyond the window)
+    stamps[12], stamps[13] = stamps[13], stamps[12]  # swapped: 13 steps back
+    stamps[38] = stamps[2] + 1  # far back
     make_bag(tmp_path / "bad", images, stamps=stamps, encodings={3: "yuv422", 5: "rgb9"})
     make_bag(tmp_path / "jpeg", images[:6], compressed=True, corrupt={2})
     for name in ("bad", "jpeg"):
         assert main(["bag", str(tmp_path / name), "--output", str(tmp_path / "out"),
                      "--no-progress"]) == 0
     side = yaml.safe_load((tmp_path / "out" / "bad.poses.yaml").read_text())
-    assert side["frames_in"] == 40 and side["frames_processed"] == 36
-    assert side["frames_rejected"] == {"duplicate stamp": 1, "stamp out of order": 1,
-                                       "unsupported image encoding 'yuv422'; supported": 1,
-                                       "unsupported image encoding 'rgb9'; supported": 1}
+    assert side["frames_in"] == 40 and side["frames_processed"] == 37
+    assert side["frames_rejected"] == {"duplicate_stamp": 1, "unsupported_format": 2}
+    assert "unsupported image encoding 'yuv422'" in \
+        side["rejection_examples"]["unsupported_format"]
+    assert side["stamps"] == {"backwards": 2, "duplicate": 1, "ok": 37}
     poses, _ = read_topic(tmp_path / "out" / "bad.poses", "/poses")
     got = [m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for _, _, m in poses]
-    assert len(got) == 36 and got == sorted(got)  # in stamp order
+    assert got == [t for i, t in enumerate(stamps) if i not in (3, 5, 7)]  # recorded order
     side = yaml.safe_load((tmp_path / "out" / "jpeg.poses.yaml").read_text())
     assert side["frames_processed"] == 5
-    assert side["frames_rejected"] == {"corrupt JPEG (N bytes)": 1}
+    assert side["frames_rejected"] == {"corrupt": 1}
+    assert side["rejection_examples"]["corrupt"].startswith("corrupt JPEG (")
 
 
 def test_an_interrupted_run_leaves_nothing_that_looks_complete(tmp_path, images, monkeypatch):

@@ -52,8 +52,9 @@ def test_a_frame_opencv_cannot_decode_is_one_rejected_frame(tmp_path, images, ca
     assert capsys.readouterr().out.strip().endswith("bags=2 processed=2 skipped=0 failed=0")
     side = yaml.safe_load((tmp_path / "out" / "a.poses.yaml").read_text())
     assert side["complete"] and side["frames_processed"] == 7
-    assert side["frames_rejected"] == {"image of N×N = N,N,N,N pixels is over the limit of "
-                                       "N,N,N (max_image_pixels)": 1}
+    assert side["frames_rejected"] == {"too_large": 1}
+    assert side["rejection_examples"]["too_large"].startswith(
+        "image of 65536×32768 = 2,147,483,648 pixels is over the limit of 40,000,000")
 
 
 def test_a_damaged_record_is_reported_missing_not_complete(tmp_path, images, capsys):

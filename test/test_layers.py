@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "pose_estimation_ros"
 #: lowest first: a module may import its own layer and the layers before it
 LAYERS = ("core", "models", "vision", "tracking", "pipelines", "following", "stream",
-          "transport", "ros", "bags", "cli")
+          "transport", "settings", "ros", "bags", "cli")
 #: layers on one level: neither imports the other (`bag` runs without ROS)
 SIBLINGS = {("bags", "ros")}
 #: the layer that imports rclpy or ROS message packages: every module of it, and no other
@@ -126,3 +126,36 @@ def test_the_rule_catches_an_upward_import(tmp_path):
     assert any("pipelines/bad.py:1" in p and "ros.node" in p for p in found)
     assert any("tracking/worse.py:1" in p and "pose_estimation_ros.cli" in p for p in found)
     assert any("vision/rosy.py:1 imports rclpy" in p for p in found)
+
+
+#: the longest a function of the package may be, and a module (DEVELOPERS.md's style)
+MAX_FUNCTION_LINES, MAX_MODULE_LINES = 60, 400
+
+
+def long_code(root: Path = PACKAGE) -> list[str]:
+    """Functions over MAX_FUNCTION_LINES lines (decorators and docstrings included) and
+    modules over MAX_MODULE_LINES."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text()
+        if text.count("\n") > MAX_MODULE_LINES:
+            found.append(f"{path.relative_to(root)}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                if node.end_lineno - start + 1 > MAX_FUNCTION_LINES:
+                    found.append(f"{path.relative_to(root)}:{node.lineno} {node.name}: "
+                                 f"{node.end_lineno - start + 1} lines")
+    return found
+
+
+def test_no_function_over_60_lines_and_no_module_over_400():
+    assert long_code() == []
+
+
+def test_the_size_rule_catches_a_long_function(tmp_path):
+    pkg = tmp_path / "pose_estimation_ros"
+    (pkg / "core").mkdir(parents=True)
+    body = "\n".join(f"    x{i} = {i}" for i in range(60))
+    (pkg / "core" / "long.py").write_text(f"def f():\n{body}\n\n\ndef g():\n    return 1\n")
+    assert long_code(pkg) == ["core/long.py:1 f: 61 lines"]

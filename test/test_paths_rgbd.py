@@ -55,7 +55,10 @@ def test_bag_of_the_same_frames_gives_the_same_people_ids_and_3d(reference, tmp_
 
     store = typestore()
     rgbd.write_bag(tmp_path / "session", rgbd.frames(), store)
+    from pose_estimation_ros.settings.cli import values_of
+
     args = build_parser().parse_args(["bag", "in", "--output", "out", *rgbd.PIPELINE])
+    args.values = values_of(args, "bag")
     step = create_step(_options(args), StepConfig(use_depth=True))
     observed = []
     job = BagJob(tmp_path / "session", tmp_path / "session.poses", image_topic=rgbd.COLOUR,

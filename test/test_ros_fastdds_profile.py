@@ -14,7 +14,7 @@ from conftest import DATA, ROOT
 from ros_graph import NodeProcess, _no_node_process_outlives_its_test, graph, wait_for  # noqa: F401
 
 from pose_estimation_ros.msg import PersonPoseArray
-from pose_estimation_ros.transport.launch_config import FASTDDS_PROFILE_VARIABLES
+from pose_estimation_ros.settings.launch import FASTDDS_PROFILE_VARIABLES
 
 PROFILE = ROOT / "config" / "fastdds_large_images.xml"
 SHM = Path("/dev/shm")

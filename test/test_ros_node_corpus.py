@@ -84,14 +84,17 @@ def raw_cases(now_sec: int) -> list[tuple[str, Image, bool]]:
     return cases + [
         ("stamp going backwards", stamped[0], True),
         ("stamp 0", stamped[1], True),
-        ("duplicate stamp", stamped[2], True),
+        ("duplicate stamp", stamped[2], False),  # the stamp rule: the same frame again
         ("future stamp", stamped[3], True),
     ]
 
 
+_SECOND = iter(range(1, 1_000_000))
+
+
 def _compressed(fmt: str, data: bytes) -> CompressedImage:
     msg = CompressedImage(format=fmt, data=data)
-    msg.header.stamp.sec = 1
+    msg.header.stamp.sec = next(_SECOND)  # a stamp of its own: no duplicate
     return msg
 
 
@@ -132,7 +135,7 @@ def _run_corpus(graph, node, pub, cases, capfd):
     capfd.readouterr()
     poses = []
     graph.probe.create_subscription(PersonPoseArray, "poses", poses.append, 100)
-    assert wait_for(lambda: node.outputs.poses.get_subscription_count() == 1)
+    assert wait_for(lambda: node.outputs.publishers["poses"].get_subscription_count() == 1)
     outcomes = {}
     for name, msg, _ in cases:
         before = node.scheduler.stats

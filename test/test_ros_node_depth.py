@@ -47,13 +47,13 @@ class Rig:
         def infos_arrived() -> bool:  # cameras publish CameraInfo with every frame
             infos[0].publish(_info(self.w, self.h))
             infos[1].publish(_info(self.w, self.h, 0.5))
-            return node.stream.colour_k is not None and node.stream.depth_k is not None
+            return node.stream.colour is not None and node.stream.depth_camera is not None
         assert wait_for(infos_arrived, step=0.2)
         self.poses, self.targets = [], []
         graph.probe.create_subscription(PersonPoseArray, "poses", self.poses.append, 100)
         graph.probe.create_subscription(PoseStamped, "target_pose", self.targets.append, 100)
-        assert wait_for(lambda: node.outputs.poses.get_subscription_count() == 1 and
-                        node.outputs.target.get_subscription_count() == 1)
+        assert wait_for(lambda: node.outputs.publishers["poses"].get_subscription_count() == 1 and
+                        node.outputs.publishers["target_pose"].get_subscription_count() == 1)
         self.sent = 0
 
     def send(self, sec: int, depth: Image | None = None, frame_index: int | None = None):
@@ -114,7 +114,7 @@ def test_missing_stale_unregistered_and_bad_depth(graph, capfd):
         ("stale", None, 30),  # colour far ahead of the last depth
         ("unregistered", _depth(w, h, frame_id="camera_depth_optical_frame", sec=31), 31),
         ("wrong encoding", _depth(w, h, encoding="bgr8", sec=32), 32),
-        ("wrong size", _depth(w // 2, h // 2, sec=33), 33),
+        ("wrong shape", _depth(w // 2, h // 3, sec=33), 33),  # another picture
         ("all zero", _depth(w, h, mm=0, sec=34), 34),
     ]
     targets_before = len(rig.targets)
@@ -125,7 +125,9 @@ def test_missing_stale_unregistered_and_bad_depth(graph, capfd):
     assert len(rig.targets) == targets_before  # no target_pose without valid 3D
     err = capfd.readouterr().err
     for reason in ("stale, late or missing depth", "not registered to the colour image",
-                   "unsupported depth encoding 'bgr8'", "80×45 but its CameraInfo says 160×90"):
+                   "unsupported depth encoding 'bgr8'",
+                   "80×30 but its depth CameraInfo is for 160×90",
+                   "no person has depth within [0.2, 10] m"):
         assert sum(reason in line for line in err.splitlines()) == 1, (reason, err)
     msg = rig.send(5, _depth(w, h, sec=5))  # stamps went back (bag looped): pairing restarts
     assert _valid(msg) > 0 and node.stream.sync.restarts == 1
@@ -135,9 +137,9 @@ def test_missing_stale_unregistered_and_bad_depth(graph, capfd):
     graph.probe.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
     assert wait_for(lambda: diagnostics)
     assert wait_for(lambda: diagnostics and {kv.key: kv.value for kv in diagnostics[-1]
-                                             .status[0].values}["frames_with_3d"] == "7")
+                                             .status[0].values}["frames_with_3d"] == "6")
     values = {kv.key: kv.value for kv in diagnostics[-1].status[0].values}
-    assert values["frames_without_3d"] == "4" and values["frames_with_3d"] == "7"
+    assert values["frames_without_3d"] == "5" and values["frames_with_3d"] == "6"
     assert (values["without_3d_no_partner"], values["without_3d_unregistered"],
-            values["without_3d_depth_rejected"], values["without_3d_size_mismatch"]) == \
-        ("1", "1", "1", "1")
+            values["without_3d_depth_rejected"], values["without_3d_size_mismatch"],
+            values["without_3d_no_valid_depth"]) == ("1", "1", "1", "1", "1")

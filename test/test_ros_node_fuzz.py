@@ -22,7 +22,8 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image  # noqa: E402
 from pose_estimation_ros.core.camera import CameraError  # noqa: E402
 from pose_estimation_ros.transport.camera_info import intrinsics  # noqa: E402
 from pose_estimation_ros.transport.image import message_to_bgr, stamp_ns  # noqa: E402
-from pose_estimation_ros.transport.parameters import BY_NAME, PARAMS, check_all  # noqa: E402
+from pose_estimation_ros.settings.build import check_all  # noqa: E402
+from pose_estimation_ros.settings.table import BY_NAME, PARAMS  # noqa: E402
 from pose_estimation_ros.vision.imaging import ImageError  # noqa: E402
 
 SEED = int(os.environ.get("FUZZ_SEED", "2026"))

@@ -79,12 +79,12 @@ class Probe:
         """A good frame (resent with new stamps until the node's reliable subscription has
         matched the publisher) comes back."""
         before = len(self.poses)
-        end, sec = time.monotonic() + timeout, 1000
+        end = time.monotonic() + timeout
         while time.monotonic() < end:
-            self.image.publish(msg_factory(sec))
+            self.sec = getattr(self, "sec", 999) + 1  # a new stamp each time (stamp rule)
+            self.image.publish(msg_factory(self.sec))
             if wait_for(lambda: len(self.poses) > before, 2.0):
                 return self.poses[-1]
-            sec += 1
         raise AssertionError(f"no frame published\n{self.node.output}")
 
 

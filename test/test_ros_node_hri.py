@@ -89,7 +89,7 @@ def test_bodies_tracked_roi_cropped_and_skeleton_like_libhri_reads_them(graph, c
         pub.publish(image_msg(frame, sec=100 + i, frame_id="cam"))
         assert wait_for(lambda: len(poses) == i + 1 and len(probe.tracked) == i + 1, 30), i
     assert [_key(m) for m in probe.tracked] == [_key(m) for m in poses]  # every frame
-    bodies = node.hri.bodies
+    bodies = node.outputs.plan.bodies
     for msg, ids in zip(poses, probe.tracked):
         confirmed = {bodies.body_id(p.track_id) for p in msg.people if p.track_state == 2}
         assert confirmed <= set(ids.ids)  # confirmed, and those briefly missing
@@ -147,7 +147,7 @@ def test_body_and_head_frames_at_the_people_with_depth(graph):
         camera.colour.publish(_colour(bgr, i))
         camera.depth.publish(_depth(depth, i))
         assert wait_for(lambda: len(camera.poses) == i + 1, 30)
-    bodies = node.hri.bodies
+    bodies = node.outputs.plan.bodies
     last = camera.outputs[-1]
 
     def frames() -> dict:
@@ -188,7 +188,8 @@ def test_without_hri_msgs_or_tracking_the_node_runs_and_says_why(graph):
                           name="nohri", env=env)
     without.wait_started()
     lines = [line for line in without.lines if "REP-155" in line]
-    assert len(lines) == 1 and "off: hri_msgs is not installed (apt install " \
+    assert len(lines) == 1 and "off: hri_msgs is not installed or cannot be loaded " \
+        "(ModuleNotFoundError: No module named 'hri_msgs'; apt install " \
         "ros-$ROS_DISTRO-hri-msgs); everything else runs" in lines[0]
     assert _hri_status(graph, "nohri")["hri"].startswith("off: hri_msgs is not installed")
     untracked = NodeProcess("-p", "hri.enable:=true", "-p", "tracking:=false",

@@ -49,7 +49,7 @@ def test_transitions_through_the_lifecycle_services(graph):
     got = []
     graph.probe.create_subscription(PersonPoseArray, "poses", got.append, 10)
     pub = image_publisher(graph, node)
-    assert wait_for(lambda: node.outputs.poses.get_subscription_count() == 1)
+    assert wait_for(lambda: node.outputs.publishers["poses"].get_subscription_count() == 1)
     frame = np.zeros((120, 160, 3), np.uint8)
     pub.publish(image_msg(frame, sec=1))
     assert wait_for(lambda: len(got) == 1)

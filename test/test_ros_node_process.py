@@ -83,10 +83,10 @@ def test_two_cameras_in_one_process(graph):
         pubs[ns] = graph.probe.create_publisher(type(image_msg(frame)), f"/{ns}/image", 10)
     # the nodes resubscribe once they see the publishers (qos_reliability auto): send until
     # each has published one result
-    for _ in range(60):
+    for attempt in range(60):
         for ns, pub in pubs.items():
             if not got[ns]:
-                pub.publish(image_msg(frame, sec=7, frame_id=f"{ns}_cam"))
+                pub.publish(image_msg(frame, sec=7 + attempt, frame_id=f"{ns}_cam"))
         if wait_for(lambda: got["front"] and got["rear"], 0.5):
             break
     assert got["front"] and got["rear"], node.output

@@ -21,6 +21,7 @@ from visualization_msgs.msg import Marker, MarkerArray  # noqa: E402
 
 from pose_estimation_ros.models.runtime import ModelPool  # noqa: E402
 from pose_estimation_ros.msg import PersonPoseArray, Skeleton  # noqa: E402
+from pose_estimation_ros.settings.table import BY_NAME  # noqa: E402
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
@@ -64,6 +65,18 @@ def test_stamps_frame_id_and_the_latched_skeleton_for_a_late_subscriber(graph):
     assert len(skeletons[0].edge_start) == len(skeletons[0].edge_end) > 0
 
 
+def test_every_node_parameter_is_the_settings_table_s(graph):
+    """The parameters the node declares are the table's node settings: the same names,
+    defaults, descriptions (the CLI flags' help) and read-only flags, as rclpy reports them."""
+    node = graph.pose_node(name="table", start=False)
+    rclpy_own = {"use_sim_time", "start_type_description_service"}
+    assert set(node._parameters) - rclpy_own == set(BY_NAME)
+    for d in node.describe_parameters(list(BY_NAME)):
+        p = BY_NAME[d.name]
+        assert (d.description, d.read_only) == (p.help, p.read_only), p.name
+        assert node.get_parameter(p.name).value == p.default, p.name
+
+
 def test_parameters_accepted_rejected_with_a_reason_and_read_only(graph):
     node = graph.pose_node(det_score=1)  # an integer for a float (YAML `det_score: 1`)
     assert node.values["det_score"] == 1.0
@@ -88,15 +101,15 @@ def test_max_people_change_applies_to_every_frame_of_tracked_topdown(graph):
     graph.probe.create_subscription(PersonPoseArray, "poses", got.append, 100)
     pub = image_publisher(graph, node)
     frames = video_frames("mmaction2_demo_skeleton.mp4", 40)  # two people throughout
-    for frame in frames[:10]:
-        pub.publish(image_msg(frame, sec=10, frame_id="cam"))
+    for i, frame in enumerate(frames[:10]):
+        pub.publish(image_msg(frame, sec=10 + i, frame_id="cam"))
         got_now = len(got)
         assert wait_for(lambda: len(got) > got_now)
     assert max(len(m.people) for m in got) == 2
     assert node.set_parameters([Parameter("max_people", value=1)])[0].successful
     after = len(got)
     for i, frame in enumerate(frames[10:]):
-        msg = image_msg(frame, sec=11 + i)
+        msg = image_msg(frame, sec=20 + i)
         pub.publish(msg)
         assert wait_for(lambda: len(got) > after + i)
     counts = [len(m.people) for m in got[after:]]
@@ -115,7 +128,7 @@ def test_camera_info_gives_valid_markers(graph):
     info = CameraInfo(width=w, height=h, k=[500.0, 0.0, w / 2, 0.0, 500.0, h / 2, 0.0, 0.0, 1.0])
     info.header.frame_id = "camera_optical"
     info_pub.publish(info)
-    assert wait_for(lambda: node.stream.colour_k is not None)
+    assert wait_for(lambda: node.stream.colour is not None)
     pub.publish(image_msg(frame, sec=5, frame_id="camera_optical"))
     assert wait_for(lambda: markers)
     array = markers[-1].markers

@@ -1,9 +1,9 @@
-"""The launch file's argument logic (pose_estimation_ros.transport.launch_config), tested
+"""The launch file's argument logic (pose_estimation_ros.settings.launch), tested
 without the `launch` package; the launch file itself is tried against a full ROS 2 at acceptance."""
 import pytest
 from conftest import ROOT
 
-from pose_estimation_ros.transport import launch_config
+from pose_estimation_ros.settings import launch as launch_config
 
 SHARE = str(ROOT)  # the installed share folder has the same config/ layout
 

@@ -1,28 +1,26 @@
-"""transport/parameters.py: the node's parameter table, its checks, the generated config files
-and README table, and runtime changes reaching a running step."""
+"""settings/: the one table of settings, its checks, the generated config files and README
+table, the node's parameters and the CLI's flags built from it, and runtime changes reaching a
+running step."""
 import re
 
 import yaml
 from conftest import ROOT, needs_shared
 
-from pose_estimation_ros.transport.parameters import (
-    BY_NAME,
-    CONFIGS,
-    PARAMS,
+from pose_estimation_ros.settings.build import (
     check_all,
-    config_yaml,
     pipeline_options,
-    readme_table,
     step_config,
     tracker_config,
 )
+from pose_estimation_ros.settings.files import CONFIGS, config_yaml, readme_table
+from pose_estimation_ros.settings.table import BY_NAME, PARAMS
 
 
 def test_config_files_are_the_generated_documented_tables():
     for name, overrides in CONFIGS.items():
         path = ROOT / "config" / f"{name}.yaml"
         assert path.read_text() == config_yaml(name, overrides), \
-            f"{path} is stale: run python -m pose_estimation_ros.transport.parameters"
+            f"{path} is stale: run python -m pose_estimation_ros.settings"
         values = yaml.safe_load(path.read_text())["/**"]["ros__parameters"]
         assert set(values) == set(BY_NAME)
         assert all(BY_NAME[k].check(v) is None for k, v in values.items())
@@ -80,7 +78,7 @@ def test_runtime_parameter_changes_reach_the_running_step():
 
 
 def test_unknown_parameter_names_get_a_suggestion():
-    from pose_estimation_ros.transport.parameters import unknown_parameters
+    from pose_estimation_ros.settings.build import unknown_parameters
 
     assert unknown_parameters(["max_peple", "det_score", "use_sim_time", "zzz"]) == [
         "unknown parameter 'max_peple' is ignored; did you mean 'max_people'?",

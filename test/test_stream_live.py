@@ -10,6 +10,7 @@ import pytest
 import rgbd
 from conftest import needs_shared
 
+from pose_estimation_ros.core.camera import Intrinsics
 from pose_estimation_ros.pipelines.registry import PipelineOptions
 from pose_estimation_ros.stream.live import Colour, LiveStream
 from pose_estimation_ros.stream.step import StepConfig, create_step
@@ -87,7 +88,7 @@ def test_every_frame_is_published_or_counted_and_nothing_stops_the_worker():
 def test_a_result_waits_for_its_depth_partner_and_no_longer_than_the_wait():
     sink = Sink()
     stream = _stream(sink, use_depth=True, wait_s=0.5)
-    stream.colour_k = rgbd.k_matrix()
+    stream.set_colour_info(Intrinsics(rgbd.k_matrix(), (640, 480)))
     _, bgr, depth = rgbd.frames()[0]
     try:
         stream.put(SimpleNamespace(image=bgr, stamp=rgbd.stamp(0)))

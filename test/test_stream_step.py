@@ -5,10 +5,10 @@ import pytest
 import rgbd
 from conftest import needs_shared
 
-from pose_estimation_ros.core.camera import scaled
+from pose_estimation_ros.core.camera import Intrinsics, scaled
 from pose_estimation_ros.pipelines.registry import PipelineOptions
-from pose_estimation_ros.stream.step import DepthFrame, StepConfig, create_step
-from pose_estimation_ros.stream.sync import NoDepth
+from pose_estimation_ros.stream.depth import DepthFrame, NoDepth, NoDepthReason
+from pose_estimation_ros.stream.step import StepConfig, create_step
 
 pytestmark = needs_shared
 
@@ -20,18 +20,22 @@ def step():
 
 def test_depth_partner_gives_3d_and_each_missing_reason_is_counted(step):
     step.reset()
-    data = rgbd.frames()[:8]
-    k = rgbd.k_matrix()
+    data = rgbd.frames()[:11]
+    k = Intrinsics(rgbd.k_matrix(), (640, 480))
     half = np.ascontiguousarray(data[0][2][::2, ::2])
     cases = [
         (DepthFrame(data[0][2]), k, None),  # aligned at the colour size: the colour K
         (DepthFrame(half), k, None),  # half size, no CameraInfo: the colour K scaled
-        (DepthFrame(half, scaled(k, (640, 480), (320, 240)), (320, 240)), k, None),
-        (DepthFrame(half, k, (640, 480)), k, "size_mismatch"),
+        (DepthFrame(half, Intrinsics(scaled(k.k, (640, 480), (320, 240)), (320, 240))), k,
+         None),
+        (DepthFrame(half, Intrinsics(k.k, (640, 480))), k, None),  # its own, scaled
+        (DepthFrame(half, Intrinsics(k.k, (640, 360))), k, "size_mismatch"),  # other shape
         (DepthFrame(np.zeros((4, 4, 3), np.float64)), k, "depth_rejected"),
         (DepthFrame(data[0][2]), None, "no_camera_info"),
-        (NoDepth("no_partner", "no depth image within 20 ms"), k, "no_partner"),
+        (NoDepth.of(NoDepthReason.NO_PARTNER, tolerance_ms=20, nearest_ms=40), k, "no_partner"),
         (None, k, "no_depth_yet"),
+        (DepthFrame(data[0][2]), Intrinsics(k.k, (1280, 720)), "size_mismatch"),  # colour
+        (DepthFrame(np.zeros_like(data[0][2])), k, "no_valid_depth"),  # no data anywhere
     ]
     outs = []
     for (_, bgr, _), (depth, colour_k, reason) in zip(data, cases):
@@ -41,13 +45,14 @@ def test_depth_partner_gives_3d_and_each_missing_reason_is_counted(step):
         valid = [np.isfinite(p.positions).all(axis=1).sum() if p.positions is not None else 0
                  for p in out.result.people]
         assert (min(valid) > 10) == (reason is None), (reason, valid)
-    assert outs[3].no_depth.setup and "320×240 but its CameraInfo says 640×480" in \
-        outs[3].no_depth.detail
+    assert outs[4].no_depth.reason.setup and "320×240 but its depth CameraInfo is for 640×360" in \
+        outs[4].no_depth.detail
+    assert "640×480 but its colour CameraInfo is for 1280×720" in outs[9].no_depth.detail
     z_full = outs[0].result.people[0].position[2]
     assert abs(outs[1].result.people[0].position[2] - z_full) < 0.05  # same scene at half size
-    assert step.counts["with_3d"] == 3
+    assert step.counts["with_3d"] == 4
     assert step.without_3d == {"depth_rejected": 1, "no_camera_info": 1, "no_depth_yet": 1,
-                               "no_partner": 1, "size_mismatch": 1}
+                               "no_partner": 1, "no_valid_depth": 1, "size_mismatch": 2}
     targets = [o.target.track_id for o in outs]  # closest needs 3D: chosen on a frame with it
     assert targets[:2] == [-1, -1] and targets[2] >= 0 and set(targets[2:]) == {targets[2]}
     assert outs[2].target_person.track_id == targets[2]

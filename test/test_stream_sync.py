@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pose_estimation_ros.stream.depth import NoDepth
 from pose_estimation_ros.stream.sync import DepthSync
 
 MS = 1_000_000
@@ -19,10 +20,10 @@ def _run(sync, events, flush=True):
             sync.add_depth(stamp * MS, "cam", stamp, now)
         else:
             sync.add_colour(stamp, stamp * MS, "cam", now, payload=stamp)
-        for key, _, pairing in sync.ready(now):
-            out[key] = pairing.depth if pairing.missing is None else pairing.missing.key
-    for key, _, pairing in sync.ready(now, flush=flush):
-        out[key] = pairing.depth if pairing.missing is None else pairing.missing.key
+        for key, _, paired in sync.ready(now):
+            out[key] = paired.key if isinstance(paired, NoDepth) else paired
+    for key, _, paired in sync.ready(now, flush=flush):
+        out[key] = paired.key if isinstance(paired, NoDepth) else paired
     return out
 
 
@@ -42,9 +43,8 @@ def test_a_frame_waits_for_a_later_depth_stamp_and_takes_the_nearest():
     sync.add_colour("c", 100 * MS, "cam", 0.0, payload="frame")
     assert sync.ready(0.01) == []  # a nearer depth may still come
     sync.add_depth(104 * MS, "cam", "d104", 0.02)
-    [(key, payload, pairing)] = sync.ready(0.02)
-    assert (key, payload, pairing.depth, pairing.depth_stamp_ns) == ("c", "frame", "d104",
-                                                                     104 * MS)
+    [(key, payload, paired)] = sync.ready(0.02)
+    assert (key, payload, paired) == ("c", "frame", "d104")
 
 
 def test_wait_silence_and_flush_decide_without_a_later_depth():
@@ -52,16 +52,16 @@ def test_wait_silence_and_flush_decide_without_a_later_depth():
     sync.add_depth(100 * MS, "cam", "d", 0.0)
     sync.add_colour(1, 110 * MS, "cam", 0.0, payload=1)
     assert sync.ready(0.05) == [] and sync.deadline() == pytest.approx(0.1)
-    [(_, _, pairing)] = sync.ready(0.1)  # waited long enough: the nearest held
-    assert pairing.depth == "d"
+    [(_, _, paired)] = sync.ready(0.1)  # waited long enough: the nearest held
+    assert paired == "d"
     sync.add_colour(2, 200 * MS, "cam", 2.0, payload=2)  # depth silent for 2 s: no waiting
-    [(_, _, pairing)] = sync.ready(2.0)
-    assert pairing.missing.key == "no_partner" and "nearest 100 ms" in pairing.missing.detail
+    [(_, _, paired)] = sync.ready(2.0)
+    assert paired.key == "no_partner" and "nearest 100 ms" in paired.detail
     offline = DepthSync(0.02, wait_s=5.0, silence_s=float("inf"))
     offline.add_colour(3, 300 * MS, "cam", 0.0, payload=3)
     assert offline.ready(1.0) == []
-    [(_, _, pairing)] = offline.ready(1.0, flush=True)  # the end of the bag
-    assert pairing.missing.key == "no_depth_yet"
+    [(_, _, paired)] = offline.ready(1.0, flush=True)  # the end of the bag
+    assert paired.key == "no_depth_yet"
 
 
 def test_results_come_out_in_order_when_attached_later():
@@ -73,7 +73,7 @@ def test_results_come_out_in_order_when_attached_later():
     assert sync.ready(1.0) == []  # 1 is still being computed and holds 2 back
     assert sync.cancel(1) and not sync.cancel(1)  # its processing failed
     sync.attach(3, "three")
-    assert [(k, p, r.depth) for k, p, r in sync.ready(1.0)] == [(2, "two", 2), (3, "three", 3)]
+    assert sync.ready(1.0) == [(2, "two", 2), (3, "three", 3)]
     with pytest.raises(KeyError):
         sync.attach(9, "nine")
 
@@ -82,13 +82,13 @@ def test_unregistered_depth_and_restarts():
     sync = DepthSync(0.02)
     sync.add_depth(100 * MS, "camera_depth_optical_frame", "d", 0.0)
     sync.add_colour(1, 100 * MS, "camera_color_optical_frame", 0.0, payload=1)
-    [(_, _, pairing)] = sync.ready(0.0)
-    assert pairing.missing.key == "unregistered" and pairing.missing.setup
+    [(_, _, paired)] = sync.ready(0.0)
+    assert paired.key == "unregistered" and paired.reason.setup
     sync.add_depth(50 * MS, "camera_color_optical_frame", "after the loop", 0.1)  # backwards
     assert sync.restarts == 1
     sync.add_colour(2, 50 * MS, "camera_color_optical_frame", 0.1, payload=2)
-    [(_, _, pairing)] = sync.ready(0.1)
-    assert pairing.depth == "after the loop"
+    [(_, _, paired)] = sync.ready(0.1)
+    assert paired == "after the loop"
 
 
 def test_old_depth_is_dropped_and_memory_is_bounded():
@@ -98,8 +98,8 @@ def test_old_depth_is_dropped_and_memory_is_bounded():
     assert len(sync._stamps) == 8
     sync.add_colour("c", 995 * MS, "cam", 1.0, payload=None)
     assert sync.ready(1.0) == []  # 1000 ms may still come
-    [(_, _, pairing)] = sync.ready(1.1)
-    assert pairing.depth == 99 and sync._stamps == [980 * MS, 990 * MS]  # ≥ 995 - 20 ms
+    [(_, _, paired)] = sync.ready(1.1)
+    assert paired == 99 and sync._stamps == [980 * MS, 990 * MS]  # ≥ 995 - 20 ms
 
 
 def test_a_slow_depth_stream_waits_three_intervals():

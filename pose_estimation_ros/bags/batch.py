@@ -16,8 +16,10 @@ from pathlib import Path
 
 import yaml
 
+from ..transport.plan import OutputOptions
 from .outputs import CSV_COLUMNS
-from .process import BagError, BagJob, remove_if_empty, sidecar_path, table_path, work_path
+from .process import BagJob, remove_if_empty, sidecar_path, table_path, work_path
+from .topics import BagError
 from .worker import process_one
 
 
@@ -65,13 +67,13 @@ def _record(sidecar: Path) -> dict | None:
     return record if isinstance(record, dict) and record.get("complete") is True else None
 
 
-def run(args, options, config) -> int:
-    """The `bag` command (`options` the pipeline's, `config` the frame step's); returns the
-    exit code (2 for a bag that cannot be processed)."""
+def run(args, options, config, outputs: OutputOptions) -> int:
+    """The `bag` command (`options` the pipeline's, `config` the frame step's, `outputs` what
+    the output bags hold); returns the exit code (2 for a bag that cannot be processed)."""
     bags = find_bags(args.inputs)
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = max(1, args.jobs)
+    jobs = args.jobs
     if args.backend == "ray":
         from .ray_backend import import_ray
 
@@ -82,10 +84,10 @@ def run(args, options, config) -> int:
         options = replace(options, runtime=replace(options.runtime,
                                                    threads=max(1, (os.cpu_count() or 1) // jobs)))
     parameters = {"pipeline": _plain(asdict(options)), "step": _plain(asdict(config)),
+                  "outputs": _plain(asdict(outputs)),
                   "bag": {k: getattr(args, k) for k in (
                       "image_topic", "depth_topic", "camera_info_topic", "depth_info_topic",
-                      "namespace", "storage", "markers", "annotated", "copy_input",
-                      "max_image_pixels", "rep155")}}
+                      "namespace", "storage", "copy_input", "max_image_pixels")}}
     todo, skipped = [], []
     for bag in bags:
         output, sidecar = output_paths(out_dir, bag)
@@ -96,9 +98,8 @@ def run(args, options, config) -> int:
         todo.append(BagJob(
             input=bag, output=output, image_topic=args.image_topic, depth_topic=args.depth_topic,
             camera_info_topic=args.camera_info_topic, depth_info_topic=args.depth_info_topic,
-            namespace=args.namespace, storage=args.storage, markers=args.markers,
-            annotated=args.annotated, copy_input=args.copy_input, table=bool(args.csv),
-            max_pixels=args.max_image_pixels, rep155=args.rep155))
+            namespace=args.namespace, storage=args.storage, copy_input=args.copy_input,
+            table=bool(args.csv), max_pixels=args.max_image_pixels, outputs=outputs))
     for bag in skipped:
         print(f"{bag}: complete with these parameters, skipped (--resume)")
     try:

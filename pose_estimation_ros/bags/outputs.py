@@ -1,8 +1,9 @@
 """What `bag` writes for each frame step output: the output bag's topics (the node's messages,
-built by `transport.convert` as the node builds them) and the long-form table."""
+from the output plan the node publishes: `transport.plan`) and the long-form table."""
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from ..core.results import TrackState
 from ..core.topology import Topology
 from ..stream.step import StepOutput
-from ..transport import convert
+from ..transport.plan import OutputPlan, Topic
 from .types import BagMessages
 
 #: the long-form table: one row per person × keypoint per frame, one row for a frame with
@@ -81,40 +82,34 @@ def _latched():
 
 
 class BagOutput:
-    """The output bag's connections and how each frame is written to them."""
+    """The output bag: the output plan's topics (`transport.plan`, the node's messages) and
+    the copied input topics, each frame written at its input's log time."""
 
     def __init__(self, writer, store, job, reader, topology: Topology, use_depth: bool):
         self.writer, self.store, self.topology = writer, store, topology
-        self.f = BagMessages(store)
-        self.marker_depth = job.marker_depth
-        ns = job.namespace.rstrip("/")
-        add = writer.add_connection
-        self.poses = add(f"{ns}/poses", "pose_estimation_ros/msg/PersonPoseArray",
-                         typestore=store)
-        self.skeleton = add(f"{ns}/skeleton", "pose_estimation_ros/msg/Skeleton",
-                            typestore=store, offered_qos_profiles=_latched())
-        self.target = add(f"{ns}/target_pose", "geometry_msgs/msg/PoseStamped",
-                          typestore=store) if use_depth else None
-        self.markers = add(f"{ns}/markers", "visualization_msgs/msg/MarkerArray",
-                           typestore=store) if job.markers else None
-        self.annotated = add(f"{ns}/annotated_image", "sensor_msgs/msg/Image",
-                             typestore=store) if job.annotated else None
-        self.copies = {c.id: add(c.topic, c.msgtype, typestore=store)
+        self.namespace = job.namespace.rstrip("/")
+        self.plan = OutputPlan(replace(job.outputs, target_pose=use_depth), BagMessages(store),
+                               session=job.input.name)
+        self.connections: dict[str, object] = {}
+        fixed = self.plan.topics()
+        for topic in fixed:  # the package's own topics, the copies, then the shared ones
+            if not topic.absolute:
+                self._connection(topic)
+        self.copies = {c.id: writer.add_connection(c.topic, c.msgtype, typestore=store)
                        for c in reader.connections} if job.copy_input else {}
-        self.hri = None
-        if job.rep155:  # per-body connections come with their bodies
-            from ..transport.rep155 import Bodies, session_prefix
-
-            self.hri = Bodies(session_prefix(job.input.name))
-            self.tracked = add("/humans/bodies/tracked", "hri_msgs/msg/IdsList", typestore=store)
-            self.tf = add("/tf", "tf2_msgs/msg/TFMessage", typestore=store)
-            self.body_topics: dict[str, object] = {}
-        self.skeleton_written = False
+        for topic in fixed:
+            if topic.absolute:
+                self._connection(topic)
+        self.started = False
         self.last_time = 0
 
-    def _write(self, connection, log_time: int, msg) -> None:
-        self.writer.write(connection, log_time, self.store.serialize_cdr(msg,
-                                                                         connection.msgtype))
+    def _connection(self, topic: Topic):
+        name = topic.name if topic.absolute else f"{self.namespace}/{topic.name}"
+        if name not in self.connections:
+            qos = {"offered_qos_profiles": _latched()} if topic.qos == "latched" else {}
+            self.connections[name] = self.writer.add_connection(name, topic.type,
+                                                                typestore=self.store, **qos)
+        return self.connections[name]
 
     def copy(self, conn, log_time: int, raw: bytes, reader) -> None:
         """An input message copied as it is (ROS 1 messages converted to CDR)."""
@@ -126,39 +121,9 @@ class BagOutput:
         # at the input's log time, never before an output already written (frames put back in
         # stamp order): `ros2 bag play` then sees poses in stamp order, when a node would
         log_time = self.last_time = max(log_time, self.last_time)
-        f = self.f
-        header = f.new("std_msgs/msg/Header", frame_id=out.frame_id, stamp=f.new(
-            "builtin_interfaces/msg/Time", sec=out.stamp_ns // 1_000_000_000,
-            nanosec=out.stamp_ns % 1_000_000_000))
-        if not self.skeleton_written:
-            self._write(self.skeleton, log_time, convert.skeleton(f, self.topology))
-            self.skeleton_written = True
-        self._write(self.poses, log_time, convert.pose_array(f, out.result, header, 0.0,
-                                                             out.target.track_id))
-        person = out.target_person
-        if self.target is not None and person is not None and person.position is not None:
-            self._write(self.target, log_time, convert.target_pose(f, header, person.position))
-        if self.markers is not None and out.colour_k is not None:
-            self._write(self.markers, log_time, convert.marker_array(
-                f, header, out.result, out.colour_k, self.marker_depth))
-        if self.annotated is not None:
-            self._write(self.annotated, log_time, convert.annotated_image(
-                f, header, out.image, out.result, out.target.track_id))
-        if self.hri is not None:
-            self._rep155(log_time, header, out)
-
-    def _rep155(self, log_time: int, header, out: StepOutput) -> None:
-        from ..transport.rep155 import frame_messages
-
-        ids, per_body, transforms = frame_messages(self.f, header, out, self.hri)
-        self._write(self.tracked, log_time, ids)
-        for body, msgs in per_body.items():
-            for suffix, msg in msgs.items():
-                topic = f"/humans/bodies/{body}/{suffix}"
-                if topic not in self.body_topics:
-                    self.body_topics[topic] = self.writer.add_connection(
-                        topic, msg.__msgtype__, typestore=self.store)
-                self._write(self.body_topics[topic], log_time, msg)
-        if transforms:
-            self._write(self.tf, log_time, self.f.new("tf2_msgs/msg/TFMessage",
-                                                      transforms=transforms))
+        outgoing = [] if self.started else self.plan.start(self.topology)
+        self.started = True
+        for item in outgoing + self.plan.frame(out):
+            connection = self._connection(item.topic)
+            self.writer.write(connection, log_time,
+                              self.store.serialize_cdr(item.msg, connection.msgtype))

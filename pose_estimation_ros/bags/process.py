@@ -1,6 +1,10 @@
-"""One recorded bag processed offline: every image in header-stamp order through the frame step
-the node uses (`stream.step`), paired with depth by the node's rule (`stream.sync`, the bag's log
-time as its clock), into an output bag, a long-form table and a sidecar.
+"""One recorded bag processed offline: every image through the frame step the node uses
+(`stream.step`), in the order the recorder received them (the bag's log order: what a node
+subscribed then received), under the node's stamp rule (`stream.stamps`: a repeated stamp is
+rejected, a step back restarts the stream's time), paired with depth by the node's rule
+(`stream.sync`, the bag's log time as its clock), into an output bag (the node's messages:
+`transport.plan`), a long-form table and a sidecar. A recording therefore gives the same
+frames through `bag` as through a node it is played to.
 
 Reading and writing use `rosbags` (rosbag2 sqlite3 and MCAP, ROS 1 `.bag`), so no ROS install
 is needed. The output is written under a temporary name and renamed when complete; the sidecar
@@ -8,26 +12,24 @@ is needed. The output is written under a temporary name and renamed when complet
 """
 from __future__ import annotations
 
-import heapq
-import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.camera import CameraError
-from ..stream.step import DepthFrame, FrameStep
-from ..stream.sync import DepthSync, NoDepth
+from ..stream.depth import partner
+from ..stream.stamps import StampChecker
+from ..stream.step import FrameStep
+from ..stream.sync import DepthSync
 from ..transport.camera_info import intrinsics
 from ..transport.image import depth_message_to_array, message_to_bgr, stamp_ns
+from ..transport.plan import OutputOptions
+from ..vision.errors import ImageError, Rejection
 from ..vision.headers import MAX_PIXELS
-from ..vision.imaging import ImageError
 from .outputs import BagOutput, Table
+from .topics import BagError, choose_topics
 
-IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
-_NUMBER = re.compile(r"(?<![\w'])\d+(?![\w'])")
-#: frames held to put slightly out-of-order stamps back in order before processing
-REORDER_WINDOW = 32
 #: seconds of log time a colour frame waits for its depth partner at most (depth is logged
 #: within milliseconds of its stamp's colour frame in every recording seen); depth frames held
 #: meanwhile, at most
@@ -48,10 +50,6 @@ def work_path(path: Path) -> Path:
     return path.parent / ".partial" / path.name
 
 
-class BagError(Exception):
-    """A bag that cannot be processed (exit code 2), naming the file and the reason."""
-
-
 @dataclass
 class BagJob:
     input: Path
@@ -62,13 +60,12 @@ class BagJob:
     depth_info_topic: str = ""
     namespace: str = ""
     storage: str = "mcap"
-    markers: bool = False
-    annotated: bool = False
     copy_input: bool = False
     table: bool = False  # write the bag's long-form table, `table_path(output)`
-    marker_depth: float = 2.0
     max_pixels: int = MAX_PIXELS
-    rep155: bool = False  # the ROS4HRI topics (transport.rep155)
+    #: what the output bag holds besides poses and the skeleton (markers, annotated, TF,
+    #: REP-155); target_pose follows the depth topic
+    outputs: OutputOptions = OutputOptions(markers=False, annotated=False)
 
 
 def _open(path: Path, store):
@@ -80,70 +77,104 @@ def _open(path: Path, store):
         reader = AnyReader([path], default_typestore=store)
         reader.open()
     except Exception as exc:  # rosbags raises its own error types for every kind of damage
-        raise BagError(f"{path}: cannot read the bag ({_describe(exc)}); is it a rosbag2 "
+        raise BagError(f"{path}: cannot read the bag ({describe(exc)}); is it a rosbag2 "
                        "folder (sqlite3 or MCAP) or a ROS 1 .bag, and complete?") from None
     return reader
 
 
-def choose_topics(connections, job: BagJob) -> dict[str, object]:
-    """The connections to read: image (required), depth, colour and depth CameraInfo."""
-    by_topic = {}
-    for c in connections:
-        by_topic.setdefault(c.topic, c)
-    images = {t: c for t, c in by_topic.items() if c.msgtype in IMAGE_TYPES}
-    listing = ", ".join(f"{t} ({c.msgtype}, {c.msgcount} messages)" for t, c in
-                        sorted(by_topic.items())) or "no topics"
-    if job.image_topic:
-        if job.image_topic not in by_topic:
-            raise BagError(f"{job.input}: no topic {job.image_topic!r}; the bag has {listing}")
-        if job.image_topic not in images:
-            raise BagError(f"{job.input}: {job.image_topic} is {by_topic[job.image_topic].msgtype}"
-                           ", not sensor_msgs/Image or CompressedImage")
-        image = by_topic[job.image_topic]
-    elif len(images) == 1:
-        image = next(iter(images.values()))
-    else:
-        raise BagError(f"{job.input}: {'several' if images else 'no'} image topics; choose "
-                       f"one with --image-topic. The bag has {listing}")
-    chosen = {"image": image}
-    for role, topic in (("depth", job.depth_topic), ("info", job.camera_info_topic),
-                        ("depth_info", job.depth_info_topic)):
-        if topic:
-            if topic not in by_topic:
-                raise BagError(f"{job.input}: no topic {topic!r}; the bag has {listing}")
-            chosen[role] = by_topic[topic]
-    return chosen
+class _BagRun:
+    """The state of one bag's run: the stamp rule, depth pairing, CameraInfo, the counts."""
 
+    def __init__(self, job: BagJob, step: FrameStep, chosen: dict, out: BagOutput,
+                 table: Table, observe):
+        self.job, self.step, self.out, self.table, self.observe = job, step, out, table, observe
+        self.use_depth = "depth" in chosen
+        self.roles = {c.topic: role for role, c in chosen.items()}
+        self.sync = DepthSync(step.config.depth_tolerance, wait_s=DEPTH_WAIT_S,
+                              silence_s=float("inf"), max_depth_frames=DEPTH_FRAMES)
+        # the log time is no clock to judge a stamp's latency by: nothing is "future" here
+        self.stamps = StampChecker(future_tolerance_s=float("inf"))
+        self.frames_in = 0
+        self.info: dict[str, object] = {"info": None, "depth_info": None}
+        self.rejected: Counter = Counter()  # colour frames, by `Rejection`
+        self.examples: dict[str, str] = {}  # the first detail of each reason
+        self.ignored: Counter = Counter()  # other messages not used, by role and reason
+        self.processed = 0
+        self.first = self.last = None
 
-class _Frames:
-    """Image messages in header-stamp order: a small heap puts slightly out-of-order stamps
-    back in order; a frame older than (or as old as) one already processed is rejected."""
+    def message(self, conn, log_time: int, msg) -> None:
+        role = self.roles[conn.topic]
+        if role in self.info:
+            try:
+                self.info[role] = intrinsics(msg, f"CameraInfo on {conn.topic}")
+            except CameraError:
+                self.info[role] = None
+                self.ignored[f"{role}_invalid"] += 1
+        elif role == "depth":
+            try:
+                self.sync.add_depth(stamp_ns(msg), msg.header.frame_id, msg, log_time * 1e-9)
+            except ImageError as exc:
+                self.ignored[f"depth_{exc.reason}"] += 1
+        else:
+            self._colour(log_time, msg)
+        self.release(log_time)
 
-    def __init__(self):
-        self.heap: list = []
-        self.order = 0
-        self.last: int | None = None
-        self.first: int | None = None
+    def release(self, log_time: int, flush: bool = False) -> None:
+        for _key, payload, paired in self.sync.ready(log_time * 1e-9, flush):
+            self._process(payload, paired)
 
-    def push(self, log_time: int, msg) -> list:
+    def reject(self, reason: Rejection, detail: str) -> None:
+        self.rejected[reason] += 1
+        self.examples.setdefault(reason.value, detail)
+
+    def _colour(self, log_time: int, msg) -> None:
+        self.frames_in += 1
         try:
             stamp = stamp_ns(msg)
-        except ImageError:
-            stamp = -1  # rejected when it leaves the window, with the other checks
-        heapq.heappush(self.heap, (stamp, self.order, log_time, msg))
-        self.order += 1
-        return [heapq.heappop(self.heap)] if len(self.heap) > REORDER_WINDOW else []
-
-    def drain(self) -> list:
-        return [heapq.heappop(self.heap) for _ in range(len(self.heap))]
-
-    def check(self, stamp: int) -> str:
-        """"" when the frame is next in time, else why it is rejected."""
-        if self.last is not None and stamp <= self.last:
-            return "stamp out of order" if stamp < self.last else "duplicate stamp"
-        self.last = stamp
+        except ImageError as exc:
+            self.reject(exc.reason, str(exc))
+            return
+        check = self.stamps.check(stamp, log_time)
+        if not check.process:
+            self.reject(Rejection.DUPLICATE_STAMP, "the previous frame's stamp again")
+            return
         self.first = stamp if self.first is None else self.first
-        return ""
+        self.last = stamp
+        self.sync.add_colour(self.frames_in, stamp, msg.header.frame_id, log_time * 1e-9,
+                             (log_time, msg, check.pipeline_stamp))
+
+    def _process(self, payload, paired) -> None:
+        log_time, msg, clock = payload
+        try:
+            bgr = message_to_bgr(msg, self.job.max_pixels)
+        except ImageError as exc:
+            self.reject(exc.reason, str(exc))
+            return
+        depth = partner(paired, depth_message_to_array, self.info["depth_info"]) \
+            if self.use_depth else None
+        output = self.step.step(bgr, stamp_ns(msg), msg.header.frame_id, depth,
+                                self.info["info"], clock)
+        self.out.frame(log_time, output)
+        self.table.add(output, self.processed)
+        if self.observe is not None:
+            self.observe(output)
+        self.processed += 1
+
+    def stats(self, read: Counter, wanted: dict) -> dict:
+        stats = {"frames_in": self.frames_in, "frames_processed": self.processed,
+                 "frames_rejected": {r.value: n for r, n in sorted(self.rejected.items(),
+                                                                   key=lambda kv: kv[0].value)},
+                 "rejection_examples": dict(sorted(self.examples.items())),
+                 "messages_ignored": dict(sorted(self.ignored.items())),
+                 "stamps": dict(sorted(self.stamps.counts.items())),
+                 "first_stamp_ns": self.first, "last_stamp_ns": self.last,
+                 "missing_messages": {c.topic: c.msgcount - read[c.id]
+                                      for c in wanted.values() if read[c.id] < c.msgcount}}
+        if self.use_depth:
+            stats |= {"frames_with_3d": self.step.counts["with_3d"],
+                      "frames_without_3d": self.step.without_3d,
+                      "depth_restarts": self.sync.restarts}
+        return stats
 
 
 def process_bag(job: BagJob, step: FrameStep, store, progress=None, observe=None) -> dict:
@@ -199,106 +230,32 @@ def remove_if_empty(folder: Path) -> None:
 def _run(job: BagJob, step: FrameStep, reader, chosen, out: BagOutput, table: Table,
          progress, observe) -> dict:
     step.reset()
-    use_depth = "depth" in chosen
-    sync = DepthSync(step.config.depth_tolerance, wait_s=DEPTH_WAIT_S, silence_s=float("inf"),
-                     max_depth_frames=DEPTH_FRAMES)
-    info: dict[str, object] = {"info": None, "depth_info": None}
-    rejected: Counter = Counter()
-    frames = _Frames()
-    processed = 0
-    topics = {c.topic: role for role, c in chosen.items()}
-
-    def reject(reason: str) -> None:  # one reason per kind: sizes and counts become N
-        rejected[_NUMBER.sub("N", reason.split(":")[0])[:80]] += 1
-
-    def enqueue(stamp: int, order: int, log_time: int, msg) -> None:
-        if stamp < 0:  # an invalid header stamp (`_Frames.push`)
-            reject("invalid header stamp")
-            return
-        why = frames.check(stamp)
-        if why:
-            reject(why)
-            return
-        sync.add_colour(order, stamp, msg.header.frame_id, log_time * 1e-9, (log_time, msg))
-
-    def process(payload, pairing) -> None:
-        nonlocal processed
-        log_time, msg = payload
-        try:
-            bgr = message_to_bgr(msg, job.max_pixels)
-        except ImageError as exc:
-            reject(str(exc))
-            return
-        depth = _depth_frame(pairing, info["depth_info"]) if use_depth else None
-        colour_k = info["info"].k if info["info"] is not None else None
-        output = step.step(bgr, stamp_ns(msg), msg.header.frame_id, depth, colour_k)
-        out.frame(log_time, output)
-        table.add(output, processed)
-        if observe is not None:
-            observe(output)
-        processed += 1
-
+    run = _BagRun(job, step, chosen, out, table, observe)
     wanted = {c.id: c for c in chosen.values()}
     wanted.update({c.id: c for c in reader.connections if c.id in out.copies})
     read: Counter = Counter()
-    now = 0.0
+    log_time = 0
     for conn, log_time, raw in _messages(reader, list(wanted.values()), job.input):
-        now = log_time * 1e-9
         read[conn.id] += 1
         if conn.id in out.copies:
             out.copy(conn, log_time, raw, reader)
-        role = topics.get(conn.topic)
-        if role is None:
+        if conn.topic not in run.roles:
             continue
         try:
             msg = reader.deserialize(raw, conn.msgtype)
         except Exception as exc:  # a damaged message in an otherwise readable bag
-            rejected[f"undecodable {role} message ({type(exc).__name__})"] += 1
+            role = run.roles[conn.topic]
+            if role == "image":
+                run.frames_in += 1
+                run.reject(Rejection.UNDECODABLE, f"{type(exc).__name__}: {exc}")
+            else:
+                run.ignored[f"{role}_{Rejection.UNDECODABLE}"] += 1
             continue
-        if role in info:
-            try:
-                info[role] = intrinsics(msg, f"CameraInfo on {conn.topic}")
-            except CameraError as exc:
-                info[role] = None
-                rejected[f"{role} ignored: {_NUMBER.sub('N', str(exc))[:80]}"] += 1
-        elif role == "depth":
-            try:
-                sync.add_depth(stamp_ns(msg), msg.header.frame_id, msg, now)
-            except ImageError as exc:
-                rejected[f"depth ignored: {str(exc).split(' (')[0]}"] += 1
-        else:
-            for item in frames.push(log_time, msg):
-                enqueue(*item)
-            if progress is not None:
-                progress.update(1)
-        for _key, payload, pairing in sync.ready(now):
-            process(payload, pairing)
-    for item in frames.drain():
-        enqueue(*item)
-    for _key, payload, pairing in sync.ready(now, flush=True):
-        process(payload, pairing)
-    stats = {"frames_in": frames.order, "frames_processed": processed,
-             "frames_rejected": dict(sorted(rejected.items())),
-             "first_stamp_ns": frames.first, "last_stamp_ns": frames.last,
-             "missing_messages": {c.topic: c.msgcount - read[c.id]
-                                  for c in wanted.values() if read[c.id] < c.msgcount}}
-    if use_depth:
-        stats |= {"frames_with_3d": step.counts["with_3d"],
-                  "frames_without_3d": step.without_3d,
-                  "depth_restarts": sync.restarts}
-    return stats
-
-
-def _depth_frame(pairing, depth_info) -> DepthFrame | NoDepth:
-    if pairing.missing is not None:
-        return pairing.missing
-    try:
-        depth = depth_message_to_array(pairing.depth)
-    except ImageError as exc:
-        return NoDepth("depth_rejected", f"depth rejected: {exc}")
-    if depth_info is None:
-        return DepthFrame(depth)
-    return DepthFrame(depth, depth_info.k, depth_info.size)
+        run.message(conn, log_time, msg)
+        if progress is not None and run.roles[conn.topic] == "image":
+            progress.update(1)
+    run.release(log_time, flush=True)
+    return run.stats(read, wanted)
 
 
 def _messages(reader, connections, path: Path):
@@ -310,10 +267,10 @@ def _messages(reader, connections, path: Path):
             count += 1
             yield item
     except Exception as exc:  # rosbags' and the storage libraries' own error types
-        raise BagError(f"{path}: damaged after {count} messages ({_describe(exc)})") from None
+        raise BagError(f"{path}: damaged after {count} messages ({describe(exc)})") from None
 
 
-def _describe(exc: Exception) -> str:
+def describe(exc: Exception) -> str:
     """An exception of a storage library as text (a MemoryError says nothing itself)."""
     if isinstance(exc, (MemoryError, OverflowError)):
         return f"{type(exc).__name__}: a record declares an impossible size"

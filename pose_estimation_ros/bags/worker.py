@@ -11,7 +11,8 @@ import sys
 import yaml
 
 from .. import __version__
-from .process import BagError, BagJob, process_bag, sidecar_path, work_path
+from .process import BagJob, process_bag, sidecar_path, work_path
+from .topics import BagError
 
 SIDECAR_VERSION = 1
 

@@ -11,10 +11,10 @@ import numpy as np
 
 from ..models import fetch
 from ..models import store as model_store
-from ..models.runtime import RuntimeOptions
 from ..models.specs import MODELS, get_spec
 from ..pipelines.base import DET_SCORE, MIN_PERSON_SCORE
-from ..pipelines.registry import PipelineOptions, create_pipeline
+from ..pipelines.registry import PipelineOptions, create_pipeline, pipeline_family
+from ..settings.build import output_options, pipeline_options, step_config, tracker_config
 from ..vision.draw import draw_result
 from ..vision.imaging import ImageError, iter_inputs
 from .extras import require
@@ -25,19 +25,14 @@ log = logging.getLogger("pose_estimation_ros")
 def det_score(args) -> float:
     """--det-score, or where it is left to the command (`eval`): 0 for top-down (the COCO
     top-down protocol keeps every box, AP ranks them by score), else the pipelines' default."""
-    if args.det_score is not None:
-        return args.det_score
-    return 0.0 if args.pipeline in ("topdown", "rtmpose") else DET_SCORE
+    value = args.values["det_score"]
+    if value is not None:
+        return value
+    return 0.0 if pipeline_family(args.values["pipeline"]).topdown else DET_SCORE
 
 
 def _options(args, static: bool = False) -> PipelineOptions:
-    return PipelineOptions(
-        pipeline=args.pipeline, variant=args.variant, static_image_mode=static,
-        detector=args.detector, pose=args.pose, det_score=det_score(args),
-        max_people=args.max_people, min_tracking_confidence=args.min_tracking_confidence,
-        min_person_score=args.min_person_score,
-        runtime=RuntimeOptions(provider=args.provider, threads=args.threads, spin=args.spin,
-                               trt_cache_dir=args.trt_cache_dir))
+    return pipeline_options(args.values | {"det_score": det_score(args)}, static)
 
 
 def _pipeline(args, static: bool = False):
@@ -47,22 +42,16 @@ def _pipeline(args, static: bool = False):
 def _video_pipeline(args):
     """The pipeline with the tracking layer, for videos."""
     from ..pipelines.video import VideoPipeline
-    from ..tracking.tracker import TrackerConfig
 
-    if args.no_tracking:
+    if not args.values["tracking"]:
         return _pipeline(args, static=False)
-    return VideoPipeline(_pipeline(args, static=False), TrackerConfig(
-        det_interval=args.det_interval, smoothing=not args.no_smoothing))
+    return VideoPipeline(_pipeline(args, static=False), tracker_config(args.values))
 
 
 def cmd_run(args) -> int:
-    from ..following.targets import TargetConfig
-    from ..tracking.tracker import TrackerConfig
     from .run import cmd_run as run
 
-    args.target = TargetConfig(policy=args.target_policy)
-    return run(args, lambda static: _options(args, static),
-               TrackerConfig(det_interval=args.det_interval, smoothing=not args.no_smoothing))
+    return run(args, lambda static: _options(args, static))
 
 
 def _demo_image(path: str | None) -> tuple[np.ndarray, str]:
@@ -130,14 +119,16 @@ def cmd_eval(args) -> int:
 def _working_score(args) -> float:
     """The person score the pipeline reports people at when it runs (not under the COCO
     protocol): the detector's for top-down and BlazePose, MoveNet's person score."""
-    return MIN_PERSON_SCORE if args.pipeline.startswith("movenet") else DET_SCORE
+    family = pipeline_family(args.values["pipeline"])
+    return MIN_PERSON_SCORE if family.score == "min_person_score" else DET_SCORE
 
 
 def cmd_bench(args) -> int:
     from .benchmark import batch_comparison, compare_loops, run_bench
 
     pipeline = _video_pipeline(args)
-    inner = pipeline if args.no_tracking else pipeline.pipeline
+    tracking = args.values["tracking"]
+    inner = pipeline.pipeline if tracking else pipeline
     head = inner.head
     report = run_bench(pipeline, args.video, args.frames, keep_crowded=20 if head else 0)
     print(f"{report.frames} frames of {args.video}, pipeline {args.pipeline} "
@@ -155,14 +146,14 @@ def cmd_bench(args) -> int:
               f"(batched is {per_s / per_b:.2f}x)")
     if pipeline.detector_runs:
         schedule = (f", det_interval {args.det_interval}" if inner.has_detector
-                    and not args.no_tracking else "")
+                    and tracking else "")
         print(f"detector ran on {pipeline.detector_runs} of {report.frames} frames "
               f"({100 * pipeline.detector_runs / report.frames:.0f}%){schedule}")
-        reasons = {} if args.no_tracking else pipeline.tracker.detect_reasons
+        reasons = pipeline.tracker.detect_reasons if tracking else {}
         if reasons:
             print("  why: " + ", ".join(f"{r} {n}" for r, n in reasons.most_common()))
     if args.compare:
-        if args.no_tracking or not inner.has_detector:
+        if not tracking or not inner.has_detector:
             raise ValueError("--compare needs a top-down pipeline with tracking")
         c = compare_loops(pipeline, args.video, args.frames)
         print(f"compare, {c.frames} frames alternated 3 times: tracked and batched (det_interval "
@@ -210,22 +201,12 @@ def cmd_models(args) -> int:
 def cmd_bag(args) -> int:
     require("bags")
     from ..bags.batch import run
-    from ..bags.process import BagError
-    from ..following.depth import DepthConfig
-    from ..following.targets import TargetConfig
-    from ..stream.step import StepConfig
-    from ..tracking.tracker import TrackerConfig
+    from ..bags.topics import BagError
 
-    if args.no_tracking:
-        raise ValueError("bag always tracks (track ids are part of its output); use "
-                         "--no-smoothing for raw keypoints")
-    config = StepConfig(
-        tracking=True, use_depth=bool(args.depth_topic),
-        tracker=TrackerConfig(det_interval=args.det_interval, smoothing=not args.no_smoothing),
-        depth=DepthConfig(min_depth=args.min_depth, max_depth=args.max_depth),
-        target=TargetConfig(policy=args.target_policy), depth_tolerance=args.depth_tolerance)
+    values = args.values | {"tracking": True, "use_depth": bool(args.depth_topic)}
+    outputs = output_options(values, markers=args.markers, annotated=args.annotated)
     try:
-        code = run(args, _options(args), config)
+        code = run(args, _options(args), step_config(values), outputs)
     except BagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -242,5 +223,3 @@ def cmd_bag(args) -> int:
             raise ValueError("--parquet needs pyarrow (pip install pyarrow)") from None
         pa_parquet.write_table(pa_csv.read_csv(args.csv), args.parquet)
     return code
-
-

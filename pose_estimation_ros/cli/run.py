@@ -13,15 +13,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import cv2
 
-from ..core.camera import camera_matrix
-from ..stream.step import DepthFrame, FrameStep, StepConfig, StepOutput, create_step
-from ..stream.sync import NoDepth
+from ..core.camera import Intrinsics, camera_matrix
+from ..settings.build import step_config
+from ..stream.depth import DepthFrame, NoDepth, NoDepthReason, partner
+from ..stream.step import FrameStep, StepOutput, create_step
 from ..vision.draw import draw_result
 from ..vision.headers import MAX_PIXELS
 from ..vision.imaging import IMAGE_SUFFIXES, Frame, ImageError, VideoReader, read_image
@@ -77,8 +78,8 @@ class DepthInput:
 
         if not args.intrinsics:
             raise ValueError("--depth needs --intrinsics fx,fy,cx,cy of the colour camera")
-        self.colour_k = _matrix(args.intrinsics, "--intrinsics")
-        self.depth_k = _matrix(args.depth_intrinsics, "--depth-intrinsics") \
+        self.colour = Intrinsics(_matrix(args.intrinsics, "--intrinsics"))
+        self.camera = Intrinsics(_matrix(args.depth_intrinsics, "--depth-intrinsics")) \
             if args.depth_intrinsics else None
         path = Path(args.depth)
         self.files = None
@@ -88,19 +89,20 @@ class DepthInput:
         self.ended = False
 
     def frame(self, index: int) -> DepthFrame | NoDepth:
-        from ..following.depth import DepthError, read_depth_image
+        from ..following.depth import DepthError, check_depth, read_depth_image
 
+        if self.files is not None:
+            return partner(self.files[index], read_depth_image, self.camera)
         try:
-            depth = read_depth_image(self.files[index]) if self.files is not None else \
-                (None if self.ended else next(self.frames, None))
+            depth = None if self.ended else next(self.frames, None)
         except DepthError as exc:
-            return NoDepth("depth_rejected", f"depth rejected: {exc}")
+            return NoDepth.of(NoDepthReason.DEPTH_REJECTED, problem=exc)
         if depth is None:
             if not self.ended:
                 log.warning("the depth input ended before the colour input: no 3D from here")
             self.ended = True
-            return NoDepth("depth_ended", "the depth input ended before the colour input")
-        return DepthFrame(depth, self.depth_k)
+            return NoDepth.of(NoDepthReason.DEPTH_ENDED)
+        return partner(depth, check_depth, self.camera)
 
 
 def _matrix(text: str, option: str):
@@ -111,12 +113,12 @@ def _matrix(text: str, option: str):
     return camera_matrix(fx, fy, cx, cy)
 
 
-def run_step(args, options_for, tracker) -> tuple[FrameStep, RunInput, DepthInput | None]:
+def run_step(args, options_for) -> tuple[FrameStep, RunInput, DepthInput | None]:
     """The input, the frame step for it and the depth input of a `run` command line."""
     run_input = open_input(Path(args.input), args.sequence, args.fps, args.max_image_pixels)
     streamed = run_input.kind != "photos"
-    config = StepConfig(tracking=streamed and not args.no_tracking, tracker=tracker,
-                        use_depth=bool(args.depth), target=args.target)
+    config = step_config(args.values | {"use_depth": bool(args.depth),
+                                        "tracking": streamed and args.values["tracking"]})
     step = create_step(options_for(static=not streamed), config)
     depth = DepthInput(args, run_input) if args.depth else None
     return step, run_input, depth
@@ -132,72 +134,102 @@ def outputs(step: FrameStep, run_input: RunInput, depth: DepthInput | None,
         stamp = start_ns + round(frame.index * 1e9 / run_input.fps) if run_input.fps \
             else start_ns
         yield frame, step.step(frame.image, stamp, "", depth.frame(frame.index) if depth
-                               else None, depth.colour_k if depth else None)
+                               else None, depth.colour if depth else None)
 
 
-def cmd_run(args, options_for, tracker) -> int:
+class _Writer:
+    """keypoints.jsonl and the annotated images (photos, sequences) or video."""
+
+    def __init__(self, out_dir: Path, run_input: RunInput, with_depth: bool):
+        self.out_dir, self.run_input, self.with_depth = out_dir, run_input, with_depth
+        self.jsonl_path = out_dir / "keypoints.jsonl"
+        self.jsonl = open(self.jsonl_path, "w")
+        self.video = None
+
+    def write(self, frame: Frame, out: StepOutput) -> None:
+        self.jsonl.write(json.dumps(_record(frame, out, self.with_depth)) + "\n")
+        annotated = draw_result(frame.image, out.result, out.target.track_id)
+        if self.run_input.kind != "video":
+            cv2.imwrite(str(self.out_dir / f"annotated_{Path(frame.name).stem}.jpg"), annotated)
+            return
+        if self.video is None:
+            h, w = annotated.shape[:2]
+            self.video = cv2.VideoWriter(str(self.out_dir / "annotated.mp4"),
+                                         cv2.VideoWriter_fourcc(*"mp4v"), self.run_input.fps,
+                                         (w, h))
+        self.video.write(annotated)
+
+    def close(self) -> None:
+        self.jsonl.close()
+        if self.video is not None:
+            self.video.release()
+
+
+@dataclass
+class _Tally:
+    frames: int = 0
+    people: int = 0
+    dropped: int = 0
+    targets: set = field(default_factory=set)
+
+
+def cmd_run(args, options_for) -> int:
     from .stats import JitterMeter
 
-    step, run_input, depth = run_step(args, options_for, tracker)
+    step, run_input, depth = run_step(args, options_for)
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
     log.info("%s: %s (%s)", args.input, run_input.kind, run_input.why)
-    tracker_state = step.pipeline.tracker if step.config.tracking else None
+    tracker = step.pipeline.tracker if step.config.tracking else None
     frames = outputs(step, run_input, depth, round(args.start_stamp * 1e9))
     if run_input.kind == "video" and not args.no_progress:
         from tqdm import tqdm
 
         frames = tqdm(frames, total=run_input.total, unit="frame", desc=Path(args.input).name)
-    writer = None
-    count = people = dropped = 0
-    target_ids: set[int] = set()
-    jitter = JitterMeter()
+    writer, tally, jitter = _Writer(out_dir, run_input, depth is not None), _Tally(), \
+        JitterMeter()
     start = time.perf_counter()
-    jsonl_path = out_dir / "keypoints.jsonl"
-    with open(jsonl_path, "w") as jsonl:
+    try:
         for frame, out in frames:
             if out is None:  # a bad frame is counted, never the end of the run
                 log.warning("frame %s dropped: %s", frame.name, frame.error)
-                dropped += 1
+                tally.dropped += 1
                 continue
-            count += 1
-            people += len(out.result.people)
-            if tracker_state is not None:
-                jitter.add(frame.index, out.result, tracker_state.raw_keypoints)
+            tally.frames += 1
+            tally.people += len(out.result.people)
+            if tracker is not None:
+                jitter.add(frame.index, out.result, tracker.raw_keypoints)
             if out.target.track_id >= 0:
-                target_ids.add(out.target.track_id)
-            jsonl.write(json.dumps(_record(frame, out, depth is not None)) + "\n")
-            annotated = draw_result(frame.image, out.result, out.target.track_id)
-            if run_input.kind == "video":
-                if writer is None:
-                    h, w = annotated.shape[:2]
-                    writer = cv2.VideoWriter(str(out_dir / "annotated.mp4"),
-                                             cv2.VideoWriter_fourcc(*"mp4v"), run_input.fps,
-                                             (w, h))
-                writer.write(annotated)
-            else:
-                cv2.imwrite(str(out_dir / f"annotated_{Path(frame.name).stem}.jpg"), annotated)
-    if writer is not None:
-        writer.release()
-    elapsed = time.perf_counter() - start
-    print(f"wrote {jsonl_path} and annotated {'video' if writer else 'images'} to {out_dir} "
-          f"({run_input.kind}: {run_input.why})")
-    if args.stats and tracker_state is not None:
+                tally.targets.add(out.target.track_id)
+            writer.write(frame, out)
+    finally:
+        writer.close()
+    _summary(args, step, run_input, depth, tally, jitter, writer,
+             time.perf_counter() - start)
+    return 0
+
+
+def _summary(args, step: FrameStep, run_input: RunInput, depth, tally: _Tally, jitter,
+             writer: _Writer, elapsed: float) -> None:
+    tracker = step.pipeline.tracker if step.config.tracking else None
+    print(f"wrote {writer.jsonl_path} and annotated {'video' if writer.video else 'images'} "
+          f"to {writer.out_dir} ({run_input.kind}: {run_input.why})")
+    if args.stats and tracker is not None:
         raw, smooth = jitter.figures()
         print(f"jitter (mean |second difference| of confirmed keypoints): raw {raw:.3f} px, "
               f"smoothed {smooth:.3f} px, reduction {100 * (1 - smooth / raw):.1f}%")
         runs = step.pipeline.detector_runs
-        print(f"detector ran on {runs} of {count} frames ({100 * runs / max(count, 1):.0f}%)")
+        print(f"detector ran on {runs} of {tally.frames} frames "
+              f"({100 * runs / max(tally.frames, 1):.0f}%)")
     if depth is not None:
-        without = step.without_3d
-        why = ", ".join(f"{k} {n}" for k, n in without.items())
-        print(f"depth: 3D on {step.counts['with_3d']} of {count} frames"
+        why = ", ".join(f"{k} {n}" for k, n in step.without_3d.items())
+        print(f"depth: 3D on {step.counts['with_3d']} of {tally.frames} frames"
               + (f"; without: {why}" if why else "")
-              + f"; follow targets: {sorted(target_ids) or 'none'}")
-    tracks = tracker_state.confirmed_total if tracker_state is not None else 0
-    print(f"frames={count} people_per_frame={people / max(count, 1):.2f} tracks={tracks} "
-          f"fps={count / max(elapsed, 1e-9):.1f} dropped={dropped}")
-    return 0
+              + f"; follow targets: {sorted(tally.targets) or 'none'}")
+    tracks = tracker.confirmed_total if tracker is not None else 0
+    print(f"frames={tally.frames} people_per_frame={tally.people / max(tally.frames, 1):.2f} "
+          f"tracks={tracks} fps={tally.frames / max(elapsed, 1e-9):.1f} "
+          f"dropped={tally.dropped}")
 
 
 def _record(frame: Frame, out: StepOutput, with_depth: bool) -> dict:

@@ -3,10 +3,14 @@ depth image, and pixels ↔ metres in the camera's optical frame (x right, y dow
 
 One rule for the depth image's intrinsics, on every path (node, `bag`, `run`): its own camera
 matrix where one is given (its CameraInfo, `--depth-intrinsics`), else the colour camera's
-scaled to the depth image's size (aligned depth at the colour size: the colour K as it is). A
-depth image whose size disagrees with its own CameraInfo is refused with the reason.
+scaled to the depth image's size (aligned depth at the colour size: the colour K as it is).
+A matrix is used for an image of another size only where that image is the same picture
+resized (the same aspect ratio: it is scaled); otherwise the frame has no 3D and says why. The
+colour camera's CameraInfo is held to the same rule.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,24 +44,53 @@ def check_camera_matrix(k, what: str = "camera matrix") -> np.ndarray:
     return k
 
 
+#: two image sizes are the same picture resized when their aspect ratios agree this closely
+#: (a driver's 1280×720 → 424×240 republish rounds to within 0.7 %)
+ASPECT_TOLERANCE = 0.01
+
+
 def scaled(k: np.ndarray, from_size: tuple[int, int], to_size: tuple[int, int]) -> np.ndarray:
     """The camera matrix of the same camera with its image resized from (w, h) to (w, h)."""
     sx, sy = to_size[0] / from_size[0], to_size[1] / from_size[1]
     return k * np.array([sx, sy, 1.0])[:, None]
 
 
-def depth_intrinsics(colour_k: np.ndarray, colour_size: tuple[int, int],
-                     depth_size: tuple[int, int], depth_k: np.ndarray | None = None,
-                     depth_info_size: tuple[int, int] | None = None) -> np.ndarray:
-    """The aligned depth image's camera matrix (the module's rule); CameraError when the depth
-    image's size disagrees with its own CameraInfo."""
-    if depth_k is None:
-        return colour_k if tuple(depth_size) == tuple(colour_size) else \
-            scaled(colour_k, colour_size, depth_size)
-    if depth_info_size is not None and tuple(depth_info_size) != tuple(depth_size):
-        raise CameraError(f"depth image is {depth_size[0]}×{depth_size[1]} but its CameraInfo "
-                          f"says {depth_info_size[0]}×{depth_info_size[1]}")
-    return depth_k
+@dataclass(frozen=True)
+class Intrinsics:
+    """A camera matrix and the image size it was calibrated for (None: whatever size the
+    images have, e.g. `run --intrinsics`)."""
+
+    k: np.ndarray  # 3×3
+    size: tuple[int, int] | None = None  # (width, height)
+    frame_id: str = ""
+
+    def for_size(self, size: tuple[int, int], what: str = "CameraInfo") -> np.ndarray:
+        """The matrix for an image of `size`: as it is at its own size, scaled where the
+        image is the same picture resized (aspect ratios within ASPECT_TOLERANCE), else
+        CameraError: a matrix for another picture would put every point elsewhere."""
+        if self.size is None or tuple(self.size) == tuple(size):
+            return self.k
+        if not same_aspect(self.size, size):
+            raise CameraError(f"the image is {size[0]}×{size[1]} but its {what} is for "
+                              f"{self.size[0]}×{self.size[1]} (another aspect ratio: not the "
+                              "same picture resized)")
+        return scaled(self.k, self.size, size)
+
+
+def same_aspect(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return abs((a[0] / a[1]) / (b[0] / b[1]) - 1.0) <= ASPECT_TOLERANCE
+
+
+def depth_intrinsics(colour: Intrinsics, colour_size: tuple[int, int],
+                     depth_size: tuple[int, int], depth: Intrinsics | None = None) -> np.ndarray:
+    """The aligned depth image's camera matrix (the module's rule); CameraError when a
+    matrix is for a picture of another shape."""
+    if depth is not None:
+        return depth.for_size(depth_size, "depth CameraInfo")
+    colour_k = colour.for_size(colour_size)
+    return colour_k if tuple(depth_size) == tuple(colour_size) else \
+        Intrinsics(colour_k, tuple(colour_size)).for_size(
+            depth_size, "colour CameraInfo (the depth image has none)")
 
 
 def deproject(points_px: np.ndarray, z, k: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 from ..core.camera import colour_to_depth_pixels, deproject
 from ..core.results import CONFIDENT, Person
 from ..core.topology import Topology
-from ..vision.imaging import ImageError
+from ..vision.errors import ImageError, Rejection
 
 
 class DepthError(ImageError):
@@ -57,10 +57,11 @@ def check_depth(depth: np.ndarray) -> np.ndarray:
     if depth.ndim == 3 and depth.shape[2] == 1:
         depth = depth[:, :, 0]
     if depth.ndim != 2 or depth.size == 0:
-        raise DepthError(f"depth must be a non-empty H×W image, not shape {depth.shape}")
+        raise DepthError(f"depth must be a non-empty H×W image, not shape {depth.shape}",
+                         Rejection.EMPTY if depth.size == 0 else Rejection.UNSUPPORTED)
     if depth.dtype not in (np.uint16, np.float32):
         raise DepthError(f"depth must be 16-bit millimetres or 32-bit float metres, not "
-                         f"{depth.dtype}")
+                         f"{depth.dtype}", Rejection.UNSUPPORTED)
     return depth
 
 

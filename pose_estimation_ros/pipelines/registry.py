@@ -33,6 +33,34 @@ RTMPOSE_DEFAULT = ("rtmdet-nano", "rtmpose-s")
 
 
 @dataclass(frozen=True)
+class Family:
+    """What a pipeline is, for the code that must not decide it by the pipeline's name."""
+
+    #: a person detector, then a pose head on every box (the RTMPose paper's top-down)
+    topdown: bool
+    #: the setting its people's scores are held to: det_score or min_person_score
+    score: str
+    #: the model and threshold settings it takes (the others do not apply to it)
+    takes: tuple[str, ...]
+
+
+FAMILIES = {
+    "blazepose": Family(False, "det_score", ("variant", "det_score", "min_tracking_confidence")),
+    "topdown": Family(True, "det_score", ("detector", "pose", "det_score", "max_people")),
+    "rtmpose": Family(True, "det_score", ("det_score", "max_people")),
+    "movenet": Family(False, "min_person_score", ("pose", "min_person_score")),
+    "movenet-multipose": Family(False, "min_person_score", ("min_person_score",)),
+}
+
+
+def pipeline_family(name: str) -> Family:
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise ValueError(f"unknown pipeline {name!r}; choose from {PIPELINES}") from None
+
+
+@dataclass(frozen=True)
 class PipelineOptions:
     pipeline: str = DEFAULT_PIPELINE
     #: BlazePose landmark variant: lite, full or heavy

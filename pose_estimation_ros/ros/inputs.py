@@ -104,30 +104,22 @@ class Inputs:
         node.stream.put(msg)
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
-        node = self.node
-        node.stream.colour_k = self._intrinsics(msg, "camera_info")
+        self.node.stream.set_colour_info(self._intrinsics(msg, "camera_info"))
 
     def _on_depth(self, msg: Image) -> None:
-        node = self.node
         try:
             stamp = stamp_ns(msg)
         except ImageError as exc:
-            node.stream.depth_rejected += 1
-            node._log(f"depth image ignored: {exc}", "warning", key="depth stamp")
+            self.node.stream.refuse_depth(str(exc))
             return
-        node.stream.put_depth(stamp, msg.header.frame_id, msg)
+        self.node.stream.put_depth(stamp, msg.header.frame_id, msg)
 
     def _on_depth_info(self, msg: CameraInfo) -> None:
-        node = self.node
-        info = self._intrinsics(msg, "depth/camera_info", full=True)
-        node.stream.depth_k, node.stream.depth_info_size = \
-            (info.k, info.size) if info is not None else (None, None)
+        self.node.stream.set_depth_info(self._intrinsics(msg, "depth/camera_info"))
 
-    def _intrinsics(self, msg, topic: str, full: bool = False):
-        node = self.node
+    def _intrinsics(self, msg, topic: str):
         try:
-            info = intrinsics(msg, f"CameraInfo on {topic}")
+            return intrinsics(msg, f"CameraInfo on {topic}")
         except CameraError as exc:
-            node._log(f"{exc}: ignored", "error", key=f"camera_info {topic}")
+            self.node._log(f"{exc}: ignored", "error", key=f"camera_info {topic}")
             return None
-        return info if full else info.k

@@ -4,7 +4,7 @@ configure loads the models and creates the publishers, activate subscribes (`ros
 deactivate unsubscribes (no processing, models stay loaded), cleanup frees the models.
 `/diagnostics` reports in every state. With `autostart` (default) the node configures and
 activates itself. The processing is `stream.live.LiveStream` (threads, scheduling, depth
-synchronisation, the frame step), the messages `ros.outputs` and `ros.hri`; this file only
+synchronisation, the frame step), the messages `ros.outputs` (the output plan); this file only
 moves parameters, messages and lifecycle events between ROS and them.
 """
 from __future__ import annotations
@@ -20,20 +20,20 @@ from rclpy.time import Time
 from std_msgs.msg import Header
 
 from ..models.runtime import ModelPool, hardware_id
+from ..settings.build import (
+    check_all,
+    coerce_all,
+    output_options,
+    pipeline_options,
+    step_config,
+    unknown_parameters,
+)
+from ..settings.table import BY_NAME, PARAMS
 from ..stream.figures import StreamFigures
 from ..stream.live import Colour, LiveStream
 from ..stream.step import create_step
 from ..stream.sync import DepthSync
 from ..transport.image import depth_message_to_array, message_to_bgr, stamp_ns
-from ..transport.parameters import (
-    BY_NAME,
-    PARAMS,
-    check_all,
-    coerce_all,
-    pipeline_options,
-    step_config,
-    unknown_parameters,
-)
 from .inputs import Inputs
 from .outputs import Outputs
 from .support import (
@@ -80,7 +80,6 @@ class PoseEstimationNode(LifecycleNode):
             self._log_bridge = RosLogHandler(self.get_logger())
             core_log.addHandler(self._log_bridge)
         self.stream: LiveStream | None = None
-        self.hri, self.hri_state = None, "off: hri.enable is false"
         self.scheduler = None  # the last stream's counts, kept after cleanup
         self.outputs: Outputs | None = None
         self.active = self.finalized = False
@@ -121,8 +120,7 @@ class PoseEstimationNode(LifecycleNode):
             self.get_logger().fatal(f"cannot load the {self.values['pipeline']} pipeline: {exc}")
             return FAILURE
         self.fault = None
-        self.outputs = Outputs(self, self.values["publish_tf"], self.values["hri.enable"])
-        self._start_hri()
+        self.outputs = Outputs(self, output_options(self.values), config.tracking)
         self.stream = LiveStream(
             step, decode=lambda msg: _decode(msg, self.values["max_image_pixels"]),
             publish=self._publish, log=self._log,
@@ -135,22 +133,12 @@ class PoseEstimationNode(LifecycleNode):
         self.get_logger().info(f"configured: pipeline {self.values['pipeline']}: {models}")
         return super().on_configure(state)
 
-    def _start_hri(self) -> None:
-        """REP-155 output when enabled (its module, and hri_msgs, imported only then)."""
-        self.hri, self.hri_state = None, "off: hri.enable is false"
-        if self.values["hri.enable"]:
-            from .hri import start
-
-            self.hri, self.hri_state = start(self, self.outputs, True, self.values["tracking"])
-            log = self.get_logger().info if self.hri else self.get_logger().warning
-            log(f"REP-155 output {self.hri_state}")
-
     def on_activate(self, state) -> TransitionCallbackReturn:
         self.inputs.subscribe()
         if self.values["qos_reliability"] == "auto":  # follow publishers that come and go
             self.qos_timer = self.create_timer(1.0, self.inputs.check_qos)
         result = super().on_activate(state)
-        self.outputs.publish_skeleton(self.pipeline.topology)
+        self.outputs.publish_start(self.pipeline.topology)
         self.active = True
         return result
 
@@ -167,9 +155,6 @@ class PoseEstimationNode(LifecycleNode):
 
     def on_cleanup(self, state) -> TransitionCallbackReturn:
         self._stop_stream()
-        if self.hri is not None:
-            self.hri.destroy()
-            self.hri = None
         self.outputs.destroy()
         self.outputs = None
         self.get_logger().info("cleaned up: models unloaded" if self.pool is None else
@@ -239,12 +224,8 @@ class PoseEstimationNode(LifecycleNode):
         problems = check_all(values)
         if problems:
             return SetParametersResult(successful=False, reason="; ".join(problems))
-        config = step_config(values)
-        stream = self.stream
-        if stream is not None:
-            with stream.infer_lock, stream.finish_lock:
-                stream.step.apply(pipeline_options(values), config)
-                stream.sync.tolerance_s = config.depth_tolerance
+        if self.stream is not None:
+            self.stream.apply(pipeline_options(values), step_config(values))
         self.values = values
         return SetParametersResult(successful=True)
 
@@ -278,9 +259,7 @@ class PoseEstimationNode(LifecycleNode):
             latency = max(0.0, (self.get_clock().now() - Time.from_msg(colour.header.stamp))
                           .nanoseconds * 1e-9)
             self.figures.add_latency(latency)
-        self.outputs.publish(out, colour.header, latency, self.values["marker_depth"])
-        if self.hri is not None:
-            self.hri.publish(out, colour.header)
+        self.outputs.publish(out, latency)
         return True
 
     # ---- diagnostics ------------------------------------------------------------------------
@@ -299,7 +278,8 @@ class PoseEstimationNode(LifecycleNode):
             state, stream, missed=self.inputs.input_loss.lost if self.inputs.loss_known
             else "unknown",
             reliability=self.inputs.reliability or "-", providers=providers)
-        pairs["hri"] = self.hri_state
+        pairs["hri"] = self.outputs.rep155_state if self.outputs else \
+            "off: not configured" if self.values["hri.enable"] else "off: hri.enable is false"
         status = diagnostic_status(
             f"{self.get_fully_qualified_name()}: pose estimation",
             hardware_id(next(iter(providers.values()), self.values["provider"])),

@@ -1,23 +1,20 @@
-"""The node's publishers, fed by the frame step's output: `poses`, `markers`,
-`annotated_image`, the latched `skeleton`, `target_pose` and TF frames on `/tf` (with
-`publish_tf`: `body_<track id>`; with REP-155 its `body_<id>` and `head_<id>`, see `ros.hri`).
-The messages are built by `transport.convert`, as `bag` builds its own, with the rclpy message
-classes (`RclpyMessages`). TF goes out as tf2_ros's broadcaster sends it (tf2_msgs/TFMessage on
-/tf, depth 100), so only tf2_msgs is needed, not tf2_ros."""
+"""The node's publishers: the output plan's topics (`transport.plan`, the messages `bag` writes
+too) on rclpy. The package's own topics are lifecycle publishers made at configure; `/tf` and
+REP-155's topics are plain publishers, the per-body ones made with their body and destroyed
+when it leaves `/humans/bodies/tracked`. Markers and the annotated image are built only while
+someone subscribes. TF goes out as tf2_ros's broadcaster sends it (tf2_msgs/TFMessage on /tf,
+depth 100), so only tf2_msgs is needed, not tf2_ros."""
 from __future__ import annotations
 
 import array
 import importlib
+from dataclasses import replace
 from functools import lru_cache
 
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Image
-from visualization_msgs.msg import MarkerArray
-
-from pose_estimation_ros.msg import PersonPoseArray, Skeleton
 
 from ..stream.step import StepOutput
-from ..transport import convert
+from ..transport.plan import ANNOTATED, MARKERS, TF, TRACKED, OutputOptions, OutputPlan, Topic
 
 
 @lru_cache(maxsize=None)
@@ -41,65 +38,97 @@ class RclpyMessages:
 
 
 MESSAGES = RclpyMessages()
-
-LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+#: the plan's QoS names → rclpy profiles (libhri subscribes REP-155 topics reliably)
+QOS = {"default": QoSProfile(depth=10), "image": QoSProfile(depth=1),
+       "latched": QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL),
+       "reliable": QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE),
+       "tf": QoSProfile(depth=100)}
 
 
 class Outputs:
-    def __init__(self, node, publish_tf: bool, tf_needed: bool = False):
-        """`publish_tf`: this node's body_<track id> frames; `tf_needed`: another output
-        (REP-155) sends frames through `send_tf`."""
+    def __init__(self, node, options: OutputOptions, tracking: bool = True):
         self.node = node
-        pub = node.create_lifecycle_publisher
-        self.poses = pub(PersonPoseArray, "poses", 10)
-        self.markers = pub(MarkerArray, "markers", 10)
-        self.annotated = pub(Image, "annotated_image", 1)
-        self.skeleton = pub(Skeleton, "skeleton", LATCHED)
-        self.target = pub(message_class("geometry_msgs/msg/PoseStamped"), "target_pose", 10)
-        self.tf = None
-        self.publish_tf = publish_tf
+        self.rep155_state = "off: hri.enable is false"
+        self.publishers: dict[str, object] = {}
+        options = self._available(options, tracking)
+        self.plan = OutputPlan(options, MESSAGES)
         self.warned_no_camera_info = False
-        if publish_tf or tf_needed:
-            try:
-                self.tf = node.create_publisher(message_class("tf2_msgs/msg/TFMessage"), "/tf",
-                                                100)
-            except (ImportError, AttributeError):
-                node.get_logger().warning("tf2_msgs is not installed (apt install "
-                                          "ros-$ROS_DISTRO-tf2-msgs), so no TF frames; "
-                                          "everything else runs")
+        for topic in self.plan.topics():
+            self._publisher(topic)
 
-    def publish(self, out: StepOutput, header, latency_s: float, marker_depth: float) -> None:
-        result, target = out.result, out.target
-        self.poses.publish(convert.pose_array(MESSAGES, result, header, latency_s,
-                                              target.track_id))
-        person = out.target_person
-        if person is not None and person.position is not None:
-            self.target.publish(convert.target_pose(MESSAGES, header, person.position))
-        if self.markers.get_subscription_count() > 0:
-            if out.colour_k is None:
-                if not self.warned_no_camera_info:
-                    self.node.get_logger().warning("no CameraInfo on 'camera_info': markers "
-                                                   "are off until one arrives")
-                    self.warned_no_camera_info = True
-            else:
-                self.markers.publish(convert.marker_array(MESSAGES, header, result,
-                                                          out.colour_k, marker_depth))
-        if self.annotated.get_subscription_count() > 0 and out.image is not None:
-            self.annotated.publish(convert.annotated_image(MESSAGES, header, out.image, result,
-                                                           target.track_id))
-        if self.publish_tf and self.tf is not None:
-            self.send_tf(convert.body_transforms(MESSAGES, header, result))
+    def _available(self, options: OutputOptions, tracking: bool) -> OutputOptions:
+        """The options this ROS install can serve: REP-155 needs tracking and hri_msgs, TF
+        needs tf2_msgs; what cannot run is turned off with the reason (logged once)."""
+        log = self.node.get_logger()
+        if options.rep155:
+            why = "" if tracking else "tracking is false, so there are no body ids"
+            why = why or _missing(TRACKED.type, "hri_msgs") or self._try(TRACKED, "hri_msgs")
+            self.rep155_state = f"off: {why}" if why else "on"
+            if why:
+                log.warning(f"REP-155 output {self.rep155_state}; everything else runs")
+                options = replace(options, rep155=False)
+        if (options.body_tf or options.rep155) and (why := _missing(TF.type, "tf2_msgs")):
+            log.warning(f"no TF frames: {why}; everything else runs")
+            options = replace(options, body_tf=False)
+        return options
 
-    def send_tf(self, frames: list) -> None:
-        if frames and self.tf is not None:
-            self.tf.publish(MESSAGES.new("tf2_msgs/msg/TFMessage", transforms=frames))
+    def _try(self, topic: Topic, package: str) -> str:
+        """"" when the topic's publisher can be made, else why not (type support that
+        cannot be loaded fails only here, not at import)."""
+        try:
+            self._publisher(topic)
+        except Exception as exc:  # rclpy raises its own types for a type support failure
+            return f"{package}'s type support cannot be loaded ({type(exc).__name__}: {exc})"
+        return ""
 
-    def publish_skeleton(self, topology) -> None:
-        self.skeleton.publish(convert.skeleton(MESSAGES, topology))
+    def _publisher(self, topic: Topic):
+        pub = self.publishers.get(topic.name)
+        if pub is None:
+            cls, qos = message_class(topic.type), QOS[topic.qos]
+            pub = self.node.create_publisher(cls, topic.name, qos) if topic.absolute else \
+                self.node.create_lifecycle_publisher(cls, topic.name, qos)
+            self.publishers[topic.name] = pub
+        return pub
+
+    def _wanted(self, topic: Topic) -> bool:
+        """Markers and the annotated image only while someone reads them."""
+        return topic not in (MARKERS, ANNOTATED) or \
+            self.publishers[topic.name].get_subscription_count() > 0
+
+    def publish(self, out: StepOutput, latency_s: float) -> None:
+        if self._wanted(MARKERS) and out.colour_k is None and not self.warned_no_camera_info:
+            self.node.get_logger().warning("no usable CameraInfo on 'camera_info' (none yet, or "
+                                           "for another image shape): markers are off until "
+                                           "one arrives")
+            self.warned_no_camera_info = True
+        for item in self.plan.frame(out, latency_s, self._wanted):
+            self._publisher(item.topic).publish(item.msg)
+        for body, track in self.plan.new_bodies.items():
+            self.node.get_logger().info(f"REP-155 body {body} is track {track}")
+        for name in self.plan.retired:  # a body left: its topics go with it
+            if (pub := self.publishers.pop(name, None)) is not None:
+                self.node.destroy_publisher(pub)
+
+    def publish_start(self, topology) -> None:
+        for item in self.plan.start(topology):
+            self._publisher(item.topic).publish(item.msg)
 
     def destroy(self) -> None:
-        for pub in (self.poses, self.markers, self.annotated, self.skeleton, self.target):
-            self.node.destroy_lifecycle_publisher(pub)
-        if self.tf is not None:
-            self.node.destroy_publisher(self.tf)
+        for name, pub in self.publishers.items():
+            if name.startswith("/"):
+                self.node.destroy_publisher(pub)
+            else:
+                self.node.destroy_lifecycle_publisher(pub)
+        self.publishers = {}
+
+
+def _missing(typename: str, package: str) -> str:
+    """"" when the message type loads, else why not (a package not installed, or type
+    support that cannot be loaded)."""
+    try:
+        message_class(typename)
+    except (ImportError, AttributeError) as exc:
+        return (f"{package} is not installed or cannot be loaded ({type(exc).__name__}: "
+                f"{exc}; apt install ros-$ROS_DISTRO-{package.replace('_', '-')})")
+    return ""

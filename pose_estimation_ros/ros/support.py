@@ -1,5 +1,5 @@
 """rclpy pieces of the node's parameters, lifecycle, logging and diagnostics: parameter
-descriptors from the table in `transport/parameters.py` and the pre-set callback that keeps
+descriptors from the settings table (`settings/table.py`) and the pre-set callback that keeps
 floats floats, the guard of the change_state service, the bridge from the core's Python
 logging to the ROS logger, and the DiagnosticStatus of the node's figures."""
 from __future__ import annotations
@@ -10,13 +10,13 @@ from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.parameter import Parameter
 
-from ..transport.parameters import BY_NAME
+from ..settings.table import BY_NAME
 
 
 def descriptor(p) -> ParameterDescriptor:
     # dynamic_typing: the node checks types itself, so that `det_score: 1` is accepted as 1.0
     # and a wrong type is one clear error instead of rclpy's InvalidParameterTypeException.
-    d = ParameterDescriptor(description=p.description, read_only=p.read_only,
+    d = ParameterDescriptor(description=p.help, read_only=p.read_only,
                             dynamic_typing=True)
     if p.choices:
         d.additional_constraints = "one of: " + ", ".join(map(str, p.choices))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from .parameters import BY_NAME
+from .table import BY_NAME
 
 #: launch arguments passed to the node as parameters when they are not empty
 PARAMETER_ARGUMENTS = ("pipeline", "provider", "use_compressed", "autostart", "use_depth",

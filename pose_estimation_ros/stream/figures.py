@@ -41,6 +41,8 @@ class StreamFigures:
                 else float("nan"),
                 "compute_ms_median": stream.compute_ms_median,
                 **{f"frames_{k}": v for k, v in vars(s).items() if k != "pending"},
+                **{f"rejected_{r.value}": n for r, n in sorted(stream.rejections.items(),
+                                                                key=lambda kv: kv[0].value)},
                 "frames_missed": missed,
                 "image_reliability": reliability,
             }

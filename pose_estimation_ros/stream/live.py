@@ -13,19 +13,21 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
+from ..core.camera import Intrinsics
 from ..core.results import FrameResult
-from ..vision.imaging import ImageError
+from ..vision.errors import ImageError, Rejection
+from .depth import partner
 from .log_throttle import ReasonThrottle
 from .scheduler import LatestFrameScheduler
 from .stamps import StampCheck, StampChecker
-from .step import DepthFrame, FrameStep
-from .sync import DepthSync, NoDepth, Pairing
+from .step import FrameStep
+from .sync import DepthSync
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,13 @@ class LiveStream:
         self.throttle = ReasonThrottle(5.0)
         self.last_target = None  # the follow target of the last frame finished
         self.depth_rejected = 0  # depth messages refused before pairing (their stamps)
+        self.rejections: Counter = Counter()  # colour frames rejected, by `Rejection`
         #: what stopped a thread outside any one frame's handling (a bug), else None
         self.error: str | None = None
-        self.colour_k: np.ndarray | None = None
-        self.depth_k: np.ndarray | None = None
-        self.depth_info_size: tuple[int, int] | None = None
-        self.infer_lock = threading.Lock()  # the pipeline: worker and parameter changes
-        self.finish_lock = threading.Lock()  # the target and depth settings, likewise
+        self.colour: Intrinsics | None = None  # the colour camera's CameraInfo
+        self.depth_camera: Intrinsics | None = None  # the depth image's own CameraInfo
+        self._infer_lock = threading.Lock()  # the pipeline: worker and parameter changes
+        self._finish_lock = threading.Lock()  # the target and depth settings, likewise
         self._cond = threading.Condition()  # guards the sync; wakes the output thread
         self._keys = itertools.count()
         self._compute: deque = deque(maxlen=window)
@@ -86,6 +88,24 @@ class LiveStream:
         with self._cond:
             self.sync.add_depth(stamp_ns, frame_id, msg, time.monotonic())
             self._cond.notify()
+
+    def set_colour_info(self, info: Intrinsics | None) -> None:
+        """The colour camera's intrinsics (None: the last CameraInfo could not be used)."""
+        self.colour = info
+
+    def set_depth_info(self, info: Intrinsics | None) -> None:
+        self.depth_camera = info
+
+    def refuse_depth(self, message: str) -> None:
+        """A depth message refused before pairing (its stamp): counted and logged."""
+        self.depth_rejected += 1
+        self._warn(f"depth image ignored: {message}", key="depth stamp")
+
+    def apply(self, options, config) -> None:
+        """New runtime settings (`PipelineOptions`, `StepConfig`) between two frames."""
+        with self._infer_lock, self._finish_lock:
+            self.step.apply(options, config)
+            self.sync.tolerance_s = config.depth_tolerance
 
     def start(self) -> None:
         self.scheduler.open()
@@ -137,26 +157,16 @@ class LiveStream:
     def _work(self) -> None:
         while (msg := self.scheduler.take()) is not None:
             start = time.perf_counter()
-            try:
-                colour = self.decode(msg)
-            except ImageError as exc:
-                self._warn(f"frame rejected: {exc}")
-                self.scheduler.done(False, "rejected")
+            accepted = self._accept(msg)
+            if accepted is None:
                 continue
-            except Exception as exc:  # a message the decoder did not foresee
-                self._warn(f"frame rejected: {type(exc).__name__}: {exc}", type(exc).__name__)
-                self.scheduler.done(False, "rejected")
-                continue
+            colour, check = accepted
             key = next(self._keys)
             try:
-                now = self.now_ns()
-                check = self.stamps.check(colour.stamp_ns, now)
-                if (note := self.stamps.describe(check, colour.stamp_ns, now)):
-                    self._warn(note, key=f"stamp {check.kind}")
                 with self._cond:
                     self.sync.add_colour(key, colour.stamp_ns, colour.frame_id,
                                          time.monotonic())
-                with self.infer_lock:
+                with self._infer_lock:
                     result = self.step.infer(colour.image, check.pipeline_stamp)
                 held = _Held(colour, check, result, time.perf_counter() - start)
             except Exception as exc:  # never let one frame stop the worker
@@ -170,6 +180,31 @@ class LiveStream:
                 self.sync.attach(key, held)
                 self._cond.notify()
 
+    def _accept(self, msg) -> tuple[Colour, StampCheck] | None:
+        """The decoded frame and its stamp check, or None for a frame rejected (counted by
+        reason, warned about)."""
+        try:
+            colour = self.decode(msg)
+            now = self.now_ns()
+            check = self.stamps.check(colour.stamp_ns, now)
+        except ImageError as exc:
+            return self._reject(f"frame rejected: {exc}", exc.reason)
+        except Exception as exc:  # a message the decoder did not foresee
+            return self._reject(f"frame rejected: {type(exc).__name__}: {exc}",
+                                Rejection.CORRUPT, type(exc).__name__)
+        note = self.stamps.describe(check, colour.stamp_ns, now)
+        if not check.process:
+            return self._reject(note, Rejection.DUPLICATE_STAMP, f"stamp {check.kind}")
+        if note:
+            self._warn(note, key=f"stamp {check.kind}")
+        return colour, check
+
+    def _reject(self, message: str, reason: Rejection, key: str | None = None) -> None:
+        self._warn(message, key)
+        self.rejections[reason] += 1
+        self.scheduler.done(False, "rejected")
+        return None
+
     def _output(self) -> None:
         while True:
             with self._cond:
@@ -181,23 +216,24 @@ class LiveStream:
                     self._cond.wait(None if deadline is None else
                                     max(0.001, deadline - time.monotonic()))
                     continue
-            for _key, held, pairing in ready:
-                self._finish(held, pairing)
+            for _key, held, paired in ready:
+                self._finish(held, paired)
 
-    def _finish(self, held: _Held, pairing: Pairing) -> None:
+    def _finish(self, held: _Held, paired) -> None:
         start = time.perf_counter()
         try:
-            depth = self._depth_frame(pairing) if self.use_depth else None
-            with self.finish_lock:
+            depth = partner(paired, self.decode_depth, self.depth_camera) if self.use_depth \
+                else None
+            with self._finish_lock:
                 out = self.step.finish(held.result, held.colour.stamp_ns,
-                                       held.colour.frame_id, depth, self.colour_k,
+                                       held.colour.frame_id, depth, self.colour,
                                        held.colour.image)
             self.last_target = out.target
             if out.target.changed:
                 self.log(f"follow target: {out.target.reason}", "info")
             if out.no_depth is not None:
                 self._warn(f"no 3D for this frame: {out.no_depth.detail}",
-                           key=out.no_depth.key, error=out.no_depth.setup)
+                           key=out.no_depth.key, error=out.no_depth.reason.setup)
             published = self.publish(out, held.colour, held.check)
         except Exception as exc:  # never let one frame stop the output
             self._warn(f"frame dropped: {type(exc).__name__}: {exc}", type(exc).__name__,
@@ -206,12 +242,3 @@ class LiveStream:
             return
         self._compute.append(held.compute_s + time.perf_counter() - start)
         self.scheduler.done(True) if published else self.scheduler.done(False, "discarded")
-
-    def _depth_frame(self, pairing: Pairing) -> DepthFrame | NoDepth:
-        if pairing.missing is not None:
-            return pairing.missing
-        try:
-            depth = self.decode_depth(pairing.depth)
-        except ImageError as exc:
-            return NoDepth("depth_rejected", f"depth rejected: {exc}")
-        return DepthFrame(depth, self.depth_k, self.depth_info_size)

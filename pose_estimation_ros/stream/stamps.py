@@ -1,16 +1,22 @@
-"""Header stamps of incoming frames: which clock the pipeline runs on, and the latency.
+"""Header stamps of incoming frames: the one stamp rule of the node and `bag`, which clock the
+pipeline runs on, and the latency.
 
-Cameras, bags and simulators send stamps that cannot be trusted blindly. Every frame is still
-processed; what happens to each kind of stamp is stated here and counted in `/diagnostics`:
+Cameras, bags and simulators send stamps that cannot be trusted blindly. The rule, the same
+for a live node (frames in the order they arrive) and `bag` (frames in log order, slightly
+out-of-order stamps put back in order by its reorder window, `bags.process`), so that a
+recording gives the same frames through both paths:
 
-- `unknown` (0, a driver that never sets it): the pipeline runs on the node's receive time and
-  the latency is unknown (the message carries 0).
-- `future` (ahead of the node's clock: two machines' clocks disagree, or `use_sim_time` is set
-  on one side only): the latency is unknown (0 in the message); the stamp is kept.
-- `backwards` (a bag looped, a camera restarted): processed on its stamp; the tracker's
-  smoothing filters restart, as they do for any step back in time.
-- `duplicate` (the same stamp again): processed; smoothing restarts for that frame (no time
-  passed, so no speed can be measured).
+- `ok` (later than the previous frame's): processed.
+- `unknown` (0, a driver that never sets it): processed on the receive time (a bag's log
+  time); the latency is unknown (the message carries 0).
+- `future` (ahead of the clock: two machines' clocks disagree, or `use_sim_time` is set on one
+  side only): processed; the latency is unknown (0 in the message); the stamp is kept.
+- `backwards` (a bag looped, a camera restarted): processed on its stamp; time restarts for
+  the stream: the smoothing filters restart and a follow target waiting for its person is
+  chosen again, as after any step back in time.
+- `duplicate` (the previous frame's stamp again: the same frame sent or recorded twice):
+  rejected and counted (`duplicate_stamp`); a second message with the same stamp would say
+  nothing new and doubles a table's rows.
 """
 from __future__ import annotations
 
@@ -27,6 +33,11 @@ class StampCheck:
     pipeline_stamp: float
     #: seconds from the stamp to now; None when it cannot be known
     latency: float | None
+
+    @property
+    def process(self) -> bool:
+        """False for a frame the rule rejects (a duplicate stamp)."""
+        return self.kind != "duplicate"
 
 
 @dataclass
@@ -67,5 +78,5 @@ class StampChecker:
         if check.kind == "backwards":
             return "image stamp went backwards (bag looped?): smoothing filters restart"
         if check.kind == "duplicate":
-            return "image stamp repeats the previous frame's: smoothing restarts for it"
+            return "frame rejected: its stamp repeats the previous frame's (sent twice?)"
         return None

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.camera import CameraError, depth_intrinsics
+from ..core.camera import CameraError, Intrinsics, depth_intrinsics
 from ..core.results import FrameResult, Person
-from ..following.depth import DepthConfig, DepthError, add_positions
+from ..following.depth import DepthConfig, DepthError, add_positions, check_depth
 from ..following.targets import Target, TargetConfig, TargetSelector
 from ..tracking.tracker import TrackerConfig
-from .sync import NoDepth, Pairing
+from .depth import DepthFrame, NoDepth, NoDepthReason
 
 
 @dataclass(frozen=True)
@@ -36,16 +36,6 @@ class StepConfig:
     depth_tolerance: float = 0.02
 
 
-@dataclass(frozen=True)
-class DepthFrame:
-    """An aligned depth image as the camera sends it (uint16 mm or float32 m) and what its
-    own CameraInfo says (None: the colour camera's matrix scaled to its size)."""
-
-    depth: np.ndarray
-    k: np.ndarray | None = None
-    info_size: tuple[int, int] | None = None
-
-
 @dataclass
 class StepOutput:
     """One frame's answer, for every output: messages, markers, TF, tables, the annotated
@@ -57,6 +47,7 @@ class StepOutput:
     target: Target
     #: None with 3D (or without depth input), else why the frame has none
     no_depth: NoDepth | None = None
+    #: the colour camera's matrix for this frame's image size, None where unknown
     colour_k: np.ndarray | None = None
     image: np.ndarray | None = None  # the BGR input, for the annotated image
 
@@ -75,7 +66,8 @@ class FrameStep:
         self.pipeline = pipeline
         self.config = config
         self.selector = TargetSelector(config.target)
-        self.counts: Counter = Counter()  # with_3d, and without_3d by reason
+        #: frames with 3D ("with_3d") and without, by `NoDepthReason`
+        self.counts: Counter = Counter()
 
     @property
     def topology(self):
@@ -94,53 +86,68 @@ class FrameStep:
         self.config = config
 
     def step(self, image: np.ndarray, stamp_ns: int, frame_id: str = "",
-             depth: DepthFrame | NoDepth | None = None,
-             colour_k: np.ndarray | None = None) -> StepOutput:
-        """A whole frame: `depth` is its partner, or why it has none (None: no depth input)."""
-        return self.finish(self.infer(image, stamp_ns / 1e9), stamp_ns, frame_id, depth,
-                           colour_k, image)
+             depth: DepthFrame | NoDepth | None = None, colour: Intrinsics | None = None,
+             clock_s: float | None = None) -> StepOutput:
+        """A whole frame: `depth` is its partner, or why it has none (None: no depth input);
+        `colour` the colour camera's intrinsics where known; `clock_s` the tracker's clock
+        where it is not the stamp (`stream.stamps`: a stamp of 0)."""
+        clock = stamp_ns / 1e9 if clock_s is None else clock_s
+        return self.finish(self.infer(image, clock), stamp_ns, frame_id, depth, colour, image)
 
     def infer(self, image: np.ndarray, stamp_s: float) -> FrameResult:
         """The models and the tracker on one BGR image, `stamp_s` the tracker's clock."""
         return self.pipeline.process(image, stamp_s)
 
     def finish(self, result: FrameResult, stamp_ns: int, frame_id: str,
-               depth: DepthFrame | NoDepth | Pairing | None, colour_k: np.ndarray | None,
+               depth: DepthFrame | NoDepth | None, colour: Intrinsics | None,
                image: np.ndarray | None = None) -> StepOutput:
         """3D positions from the depth partner, the follow target, the counts."""
-        if isinstance(depth, Pairing):
-            depth = depth.missing if depth.missing is not None else depth.depth
-        missing = None
+        colour_k, missing = self._colour_k(colour, result.image_size)
         if self.config.use_depth or depth is not None:
-            missing = self._positions(result, depth, colour_k)
-            self.counts["with_3d" if missing is None else f"without_3d:{missing.key}"] += 1
+            missing = missing or self._positions(result, depth, colour, colour_k)
+            self.counts["with_3d" if missing is None else missing.reason] += 1
+        else:
+            missing = None
         target = self.selector.update(result)
         return StepOutput(stamp_ns, frame_id, result, target, missing, colour_k, image)
 
-    def _positions(self, result: FrameResult, depth, colour_k) -> NoDepth | None:
+    @staticmethod
+    def _colour_k(colour: Intrinsics | None, size) -> tuple[np.ndarray | None, NoDepth | None]:
+        """The colour camera's matrix for this image size (`Intrinsics.for_size`)."""
+        if colour is None:
+            return None, None
+        try:
+            return colour.for_size(size, "colour CameraInfo"), None
+        except CameraError as exc:
+            return None, NoDepth.of(NoDepthReason.SIZE_MISMATCH, problem=exc)
+
+    def _positions(self, result: FrameResult, depth, colour, colour_k) -> NoDepth | None:
         if isinstance(depth, NoDepth):
             return depth
         if depth is None:
-            return NoDepth("no_depth_yet", "no depth image received yet")
+            return NoDepth.of(NoDepthReason.NO_DEPTH_YET)
         if colour_k is None:
-            return NoDepth("no_camera_info", "no valid CameraInfo of the colour camera: 3D "
-                                             "needs its intrinsics")
+            return NoDepth.of(NoDepthReason.NO_CAMERA_INFO)
         try:
-            h, w = depth.depth.shape[:2]
-            k = depth_intrinsics(colour_k, result.image_size, (w, h), depth.k, depth.info_size)
+            h, w = check_depth(depth.depth).shape[:2]
+            k = depth_intrinsics(colour, result.image_size, (w, h), depth.camera)
             add_positions(result.people, result.topology, depth.depth, k, colour_k,
                           self.config.depth)
         except CameraError as exc:
-            return NoDepth("size_mismatch", str(exc), setup=True)
+            return NoDepth.of(NoDepthReason.SIZE_MISMATCH, problem=exc)
         except DepthError as exc:
-            return NoDepth("depth_rejected", f"depth rejected: {exc}")
+            return NoDepth.of(NoDepthReason.DEPTH_REJECTED, problem=exc)
+        if result.people and all(p.position is None for p in result.people):
+            return NoDepth.of(NoDepthReason.NO_VALID_DEPTH,
+                              min_depth=self.config.depth.min_depth,
+                              max_depth=self.config.depth.max_depth)
         return None
 
     @property
     def without_3d(self) -> dict[str, int]:
         """Frames without 3D by reason."""
-        return {k.split(":", 1)[1]: n for k, n in sorted(self.counts.items())
-                if k.startswith("without_3d:")}
+        return {r.value: self.counts[r] for r in sorted(NoDepthReason, key=str)
+                if self.counts[r]}
 
 
 def create_step(options, config: StepConfig = StepConfig(), pool=None) -> FrameStep:

@@ -4,16 +4,20 @@
 own, within `tolerance` (aligned streams, realsense `align_depth`, ZED, OAK, give depth the
 colour frame's stamp). A colour frame without one is still processed and published, its
 positions invalid, and counted with the reason. Unlike `message_filters`' ApproximateTime
-policy, which drops messages it cannot put in a set, every colour frame comes out, in stamp
-order, paired or not; and a depth frame may serve two colour frames (depth at half the rate).
+policy, which drops messages it cannot put in a set, every colour frame comes out, in the
+order it came, paired or not; and a depth frame may serve two colour frames (depth at half the
+rate: then `tolerance` must be at least one colour interval for every frame to be paired).
 
 **When it is known.** A colour frame's partner is decided once a depth stamp at or after its
 own has arrived (depth stamps increase, so every later one is farther away), or once `wait`
 seconds have passed on the caller's clock since the frame was added (live: the monotonic clock,
 so late or lost depth holds a result back by at most `wait`; offline: the bag's log time), or
 at once while a depth stream that had started has been silent for `silence` seconds, or at the
-end of the stream (`flush`). Frames come out in the order they were added: the first one still
-undecided (or still being computed: a payload is attached later) holds back those after it.
+end of the stream (`flush`). When the colour stamps step back (a bag looped) while the depth
+held is still from before, that depth is forgotten, so the frame waits for the depth stream's
+own step back instead of being decided by stamps of the old loop. Frames come out in the order
+they were added: the first one still undecided (or still being computed: a payload is attached
+later) holds back those after it.
 
 **Memory.** Depth frames older than the oldest colour frame still to pair, minus the tolerance,
 can pair with nothing and are dropped; at most `max_depth_frames` are kept. A depth stamp going
@@ -28,34 +32,7 @@ from typing import Any
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class NoDepth:
-    """Why a frame has no 3D: `key` is counted (diagnostics, sidecar, CSV, `run`), `detail`
-    is what a person reads, `setup` marks a configuration error (logged as an error)."""
-
-    key: str
-    detail: str
-    setup: bool = False
-
-
-#: every reason a frame can lack 3D, by key (README "Human following")
-REASONS = {
-    "no_depth_yet": "no depth image received yet",
-    "no_partner": "no depth image within the tolerance of the colour stamp",
-    "unregistered": "depth is in another frame than the colour image (not aligned)",
-    "depth_rejected": "the depth image cannot be used (encoding, size, data)",
-    "size_mismatch": "the depth image's size disagrees with its CameraInfo",
-    "no_camera_info": "no (valid) CameraInfo of the colour camera yet",
-    "depth_ended": "the depth input ended before the colour input",
-}
-
-
-@dataclass(frozen=True)
-class Pairing:
-    depth: Any  # what `add_depth` was given, None when unpaired
-    missing: NoDepth | None  # None when paired
-    depth_stamp_ns: int | None = None
+from .depth import NoDepth, NoDepthReason
 
 
 @dataclass
@@ -110,7 +87,13 @@ class DepthSync:
                    payload: Any = _UNSET) -> None:
         """A colour frame to pair; its payload now, or later with `attach`."""
         if self._released is not None and stamp_ns < self._released:
-            self._released = None  # the colour stream restarted
+            self._released = None  # the colour stream restarted (a bag looped)
+            if self._latest is not None and self._latest > stamp_ns + self.tolerance_ns:
+                # the depth held is from before the restart: its stamps say nothing about
+                # this frame's partner, which comes with the depth stream's own restart
+                self._stamps.clear()
+                self._depth.clear()
+                self._latest = None
         entry = _Colour(key, stamp_ns, frame_id, now)
         if payload is not _UNSET:
             entry.payload, entry.attached = payload, True
@@ -132,8 +115,10 @@ class DepthSync:
         return False
 
     # ---- output ---------------------------------------------------------------------------
-    def ready(self, now: float, flush: bool = False) -> list[tuple[Any, Any, Pairing]]:
-        """(key, payload, pairing) of the frames decided now, in the order they were added."""
+    def ready(self, now: float, flush: bool = False) -> list[tuple[Any, Any, Any]]:
+        """(key, payload, partner) of the frames decided now, in the order they were added:
+        the partner is what `add_depth` was given, or the `NoDepth` saying why there is
+        none."""
         out = []
         while self._colour and self._colour[0].attached and self._decided(self._colour[0],
                                                                           now, flush):
@@ -163,31 +148,24 @@ class DepthSync:
         interval = float(np.median(np.diff(self._stamps[-10:]))) * 1e-9
         return min(max(self.wait_s, 3 * interval), max(self.wait_s, 1.0))
 
-    @property
-    def waiting(self) -> int:
-        return len(self._colour)
-
-    def pair(self, stamp_ns: int, frame_id: str) -> Pairing:
-        """The rule, on the depth frames held now."""
+    def pair(self, stamp_ns: int, frame_id: str) -> Any:
+        """The rule, on the depth frames held now: the depth given to `add_depth`, or
+        `NoDepth`."""
         if self._latest is None:
-            return Pairing(None, NoDepth("no_depth_yet", "no depth image received yet"))
+            return NoDepth.of(NoDepthReason.NO_DEPTH_YET)
         i = bisect.bisect_left(self._stamps, stamp_ns)
         near = min((j for j in (i - 1, i) if 0 <= j < len(self._stamps)),
                    key=lambda j: abs(self._stamps[j] - stamp_ns), default=None)
         gap = abs(self._stamps[near] - stamp_ns) if near is not None else \
             abs(self._latest - stamp_ns)  # the held ones were too old for any frame to come
         if near is None or gap > self.tolerance_ns:
-            return Pairing(None, NoDepth(
-                "no_partner", f"no depth image within {self.tolerance_ns / 1e6:g} ms of the "
-                f"colour stamp (nearest {gap / 1e6:.0f} ms): stale, late or missing depth"))
+            return NoDepth.of(NoDepthReason.NO_PARTNER, tolerance_ms=self.tolerance_ns / 1e6,
+                              nearest_ms=gap / 1e6)
         depth_frame, depth = self._depth[near]
         if depth_frame != frame_id:
-            return Pairing(None, NoDepth(
-                "unregistered", f"depth is not registered to the colour image (depth frame "
-                f"{depth_frame!r}, colour {frame_id!r}): enable alignment in the camera driver, "
-                "e.g. realsense align_depth.enable:=true, and use its aligned_depth_to_color "
-                "topic", setup=True))
-        return Pairing(depth, None, self._stamps[near])
+            return NoDepth.of(NoDepthReason.UNREGISTERED, depth_frame=depth_frame,
+                              colour_frame=frame_id)
+        return depth
 
     def _decided(self, entry: _Colour, now: float, flush: bool) -> bool:
         if flush or (self._latest is not None and self._latest >= entry.stamp_ns):

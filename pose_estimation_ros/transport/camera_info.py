@@ -6,12 +6,9 @@ spelling of the message definition, so a ROS 1 bag's CameraInfo has `K`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from ..core.camera import CameraError, check_camera_matrix
+from ..core.camera import CameraError, Intrinsics, check_camera_matrix
 
 #: the fields whose spelling differs between ROS 1 and ROS 2 CameraInfo
 _SPELLINGS = {"k": ("k", "K"), "d": ("d", "D"), "r": ("r", "R"), "p": ("p", "P")}
@@ -24,13 +21,6 @@ def info_field(msg: Any, name: str) -> Any:
             return getattr(msg, spelling)
     raise AttributeError(f"{type(msg).__name__} has no field {name!r} (nor its ROS 1 "
                          "spelling): is it a sensor_msgs/CameraInfo?")
-
-
-@dataclass(frozen=True)
-class Intrinsics:
-    k: np.ndarray  # 3×3
-    size: tuple[int, int]  # (width, height) the matrix is for
-    frame_id: str
 
 
 def intrinsics(msg: Any, what: str = "CameraInfo") -> Intrinsics:

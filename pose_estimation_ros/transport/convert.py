@@ -123,13 +123,17 @@ def marker_array(f: MessageFactory, header, result: FrameResult, k: np.ndarray,
     """DELETEALL, then the markers of `marker_specs`, frame-locked to the image's frame."""
     t = "visualization_msgs/msg/Marker"
     delete_all, add, line_list, sphere_list = 3, 0, 5, 7  # visualization_msgs/Marker constants
-    markers = [f.new(t, header=header, action=delete_all)]
+    # every pose with its unit quaternion spelt out: geometry_msgs/Quaternion's default w is
+    # 1 (rclpy fills it), a rosbags message's field default is 0
+    def identity():
+        return f.new("geometry_msgs/msg/Pose", orientation=f.new(
+            "geometry_msgs/msg/Quaternion", x=0.0, y=0.0, z=0.0, w=1.0))
+    markers = [f.new(t, header=header, action=delete_all, pose=identity())]
     for spec in marker_specs(result, k, plane_depth):
         markers.append(f.new(
             t, header=header, ns=spec.ns, id=spec.id, action=add,
             type=line_list if spec.kind == "LINE_LIST" else sphere_list, frame_locked=True,
-            pose=f.new("geometry_msgs/msg/Pose", orientation=f.new(
-                "geometry_msgs/msg/Quaternion", x=0.0, y=0.0, z=0.0, w=1.0)),
+            pose=identity(),
             scale=f.new("geometry_msgs/msg/Vector3", x=spec.scale, y=spec.scale, z=spec.scale),
             color=f.new("std_msgs/msg/ColorRGBA", r=spec.color[0], g=spec.color[1],
                         b=spec.color[2], a=spec.color[3]),

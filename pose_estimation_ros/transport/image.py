@@ -6,10 +6,13 @@ into a colour image raises `ImageError` with the reason; the node counts and log
 """
 from __future__ import annotations
 
+import struct
+
 import cv2
 import numpy as np
 
 from ..following.depth import DepthError
+from ..vision.errors import Rejection
 from ..vision.headers import MAX_PIXELS, check_pixels, header_size
 from ..vision.imaging import ImageError, to_bgr8
 
@@ -29,17 +32,17 @@ def _pixels(encoding: str, width: int, height: int, step: int, data, is_bigendia
     """The H×W×C pixels of a message's data, honouring `step` and the byte order (a copy, or
     with `copy=False` a read-only view where the rows are packed in native order)."""
     if width <= 0 or height <= 0:
-        raise error(f"empty image ({width}×{height})")
+        raise error(f"empty image ({width}×{height})", Rejection.EMPTY)
     itemsize = np.dtype(dtype).itemsize
     row_bytes = width * channels * itemsize
     if step < row_bytes:
         raise error(f"step {step} is smaller than a {encoding} row of {width} pixels "
-                    f"({row_bytes} bytes)")
+                    f"({row_bytes} bytes)", Rejection.MALFORMED)
     buffer = np.frombuffer(data, np.uint8) if not isinstance(data, np.ndarray) else \
         data.view(np.uint8).reshape(-1)
     if buffer.size < step * (height - 1) + row_bytes:
         raise error(f"image data is truncated: {buffer.size} bytes for {height} rows of "
-                    f"step {step}")
+                    f"step {step}", Rejection.MALFORMED)
     wire = np.dtype(dtype).newbyteorder(">" if is_bigendian else "<")
     if not copy and step == row_bytes and wire == np.dtype(dtype):
         return buffer[:step * height].view(dtype).reshape(height, width, channels)
@@ -56,7 +59,8 @@ def image_to_bgr(encoding: str, width: int, height: int, step: int, data,
     check_pixels(width, height, max_pixels)
     if encoding not in ENCODINGS:
         raise ImageError(f"unsupported image encoding {encoding!r}; supported: "
-                         f"{', '.join(ENCODINGS)} (and sensor_msgs/CompressedImage)")
+                         f"{', '.join(ENCODINGS)} (and sensor_msgs/CompressedImage)",
+                         Rejection.UNSUPPORTED)
     channels, dtype, conversion = ENCODINGS[encoding]
     # a view of the message's data where its rows are packed: the one whole-frame pass is
     # the colour conversion (or the copy of a bgr8 frame), never a copy before it as well
@@ -79,11 +83,12 @@ def depth_to_array(encoding: str, width: int, height: int, step: int, data,
     (NaN, inf, 0 = no data), as sent; `depth.depth_to_metres` converts the whole image."""
     if encoding not in DEPTH_ENCODINGS:
         raise DepthError(f"unsupported depth encoding {encoding!r}; supported: "
-                         f"{', '.join(DEPTH_ENCODINGS)} (aligned depth, REP 118)")
+                         f"{', '.join(DEPTH_ENCODINGS)} (aligned depth, REP 118)",
+                         Rejection.UNSUPPORTED)
     try:
         check_pixels(width, height)
     except ImageError as exc:
-        raise DepthError(str(exc)) from None
+        raise DepthError(str(exc), exc.reason) from None
     dtype = DEPTH_ENCODINGS[encoding]
     return _pixels(encoding, width, height, step, data, is_bigendian, 1, dtype,
                    DepthError, copy=False)[:, :, 0]
@@ -96,11 +101,12 @@ def compressed_to_bgr(fmt: str, data, max_pixels: int = MAX_PIXELS) -> np.ndarra
     by name. The header is checked before anything is decoded (`vision.headers`)."""
     if "compresseddepth" in fmt.lower():
         raise ImageError(f"compressed depth image (format {fmt!r}) on the colour topic: "
-                         "subscribe the camera's colour image instead")
+                         "subscribe the camera's colour image instead",
+                         Rejection.UNSUPPORTED)
     buffer = np.frombuffer(bytes(data), np.uint8) if not isinstance(data, np.ndarray) else \
         data.view(np.uint8).reshape(-1)
     if buffer.size == 0:
-        raise ImageError("empty compressed image")
+        raise ImageError("empty compressed image", Rejection.EMPTY)
     _, width, height = header_size(buffer.tobytes())
     check_pixels(width, height, max_pixels)
     try:
@@ -114,8 +120,55 @@ def compressed_to_bgr(fmt: str, data, max_pixels: int = MAX_PIXELS) -> np.ndarra
     return to_bgr8(image)
 
 
+#: image_transport's compressedDepth: a 12-byte header (the compression format as an int32,
+#: then two float32 quantisation parameters a, b) before the compressed 16-bit image
+_DEPTH_HEADER = 12
+
+
+def compressed_depth_to_array(fmt: str, data, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """A compressedDepth sensor_msgs/CompressedImage (`<encoding>; compressedDepth png`) as
+    `depth_to_array` gives a raw one: 16UC1 is the PNG's millimetres as they are; 32FC1 is
+    stored as quantised inverse depth q, metres = a / (q − b), q = 0 no data. The RVL codec
+    is refused by name (the camera's publisher can send png)."""
+    encoding, _, codec = fmt.partition(";")
+    encoding, codec = encoding.strip(), codec.strip().lower()
+    if "compresseddepth" not in codec:
+        raise DepthError(f"compressed depth must be image_transport's compressedDepth, not "
+                         f"format {fmt!r}", Rejection.UNSUPPORTED)
+    if "rvl" in codec:
+        raise DepthError(f"compressedDepth rvl is not read (format {fmt!r}): set the "
+                         "publisher's format parameter to png", Rejection.UNSUPPORTED)
+    if encoding not in ("16UC1", "32FC1"):
+        raise DepthError(f"compressedDepth of encoding {encoding!r}: 16UC1 and 32FC1 are read",
+                         Rejection.UNSUPPORTED)
+    raw = bytes(data)
+    if len(raw) <= _DEPTH_HEADER:
+        raise DepthError(f"compressedDepth of {len(raw)} bytes: no image after its "
+                         f"{_DEPTH_HEADER}-byte header", Rejection.MALFORMED)
+    a, b = struct.unpack("<ff", raw[4:_DEPTH_HEADER])
+    png = raw[_DEPTH_HEADER:]
+    try:
+        kind, width, height = header_size(png)
+    except ImageError as exc:
+        raise DepthError(f"compressedDepth: {exc}", exc.reason) from None
+    check_pixels(width, height, max_pixels)
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    if kind != "png" or image is None or image.dtype != np.uint16 or image.ndim != 2:
+        raise DepthError(f"compressedDepth ({fmt!r}, {len(raw)} bytes) holds no 16-bit "
+                         "single-channel PNG", Rejection.CORRUPT)
+    if encoding == "16UC1":
+        return image
+    metres = np.full(image.shape, np.nan, np.float32)
+    valid = image != 0
+    metres[valid] = np.float32(a) / (image[valid].astype(np.float32) - np.float32(b))
+    return metres
+
+
 def depth_message_to_array(msg) -> np.ndarray:
-    """A depth sensor_msgs/Image message (rclpy's or rosbags') as `depth_to_array` gives it."""
+    """A depth sensor_msgs/Image or compressedDepth CompressedImage message (rclpy's or
+    rosbags') as `depth_to_array` gives it."""
+    if hasattr(msg, "format"):
+        return compressed_depth_to_array(msg.format, msg.data)
     return depth_to_array(msg.encoding, msg.width, msg.height, msg.step, msg.data,
                           bool(msg.is_bigendian))
 
@@ -130,7 +183,7 @@ def stamp_ns(msg) -> int:
     sec, nanosec = int(msg.header.stamp.sec), int(msg.header.stamp.nanosec)
     if sec < 0 or not 0 <= nanosec < 1_000_000_000:
         raise StampError(f"invalid header stamp (sec {sec}, nanosec {nanosec}): seconds must "
-                         "not be negative, nanoseconds below 1e9")
+                         "not be negative, nanoseconds below 1e9", Rejection.INVALID_STAMP)
     return sec * 1_000_000_000 + nanosec
 
 

@@ -17,7 +17,7 @@ import struct
 
 import numpy as np
 
-from .errors import ImageError
+from .errors import ImageError, Rejection
 
 MAX_PIXELS = 40_000_000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -45,25 +45,26 @@ def header_size(data: bytes) -> tuple[str, int, int]:
     kind = image_format(data)
     if kind == "png":
         if len(data) < 24 or data[12:16] != b"IHDR":
-            raise ImageError(f"corrupt PNG ({len(data)} bytes): no IHDR header")
+            raise ImageError(f"corrupt PNG ({len(data)} bytes): no IHDR header", Rejection.CORRUPT)
         width, height = struct.unpack(">II", data[16:24])
         return kind, width, height
     if kind == "jpeg":
         width, height, problem = _walk_jpeg(data)
         if problem:
-            raise ImageError(f"corrupt JPEG ({len(data)} bytes): {problem}")
+            raise ImageError(f"corrupt JPEG ({len(data)} bytes): {problem}", Rejection.CORRUPT)
         return kind, width, height
     raise ImageError(f"unsupported compressed image ({len(data)} bytes starting "
-                     f"{data[:4].hex()}): JPEG and PNG are read (image_transport's formats)")
+                     f"{data[:4].hex()}): JPEG and PNG are read (image_transport's formats)",
+                     Rejection.UNSUPPORTED)
 
 
 def check_pixels(width: int, height: int, max_pixels: int = MAX_PIXELS) -> None:
     if width <= 0 or height <= 0:
-        raise ImageError(f"empty image ({width}×{height})")
+        raise ImageError(f"empty image ({width}×{height})", Rejection.EMPTY)
     if width * height > max_pixels:
         raise ImageError(f"image of {width}×{height} = {width * height:,} pixels is over the "
                          f"limit of {max_pixels:,} (max_image_pixels): refused before "
-                         "decoding")
+                         "decoding", Rejection.TOO_LARGE)
 
 
 def _walk_jpeg(data: bytes) -> tuple[int, int, str]:

@@ -8,7 +8,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from .errors import ImageError
+from .errors import ImageError, Rejection
 from .headers import MAX_PIXELS, check_pixels, header_size, image_format
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -17,13 +17,15 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 def to_bgr8(image: np.ndarray) -> np.ndarray:
     """Normalise grayscale, BGRA and 16-bit images to BGR uint8; reject what cannot be."""
     if not isinstance(image, np.ndarray):
-        raise ImageError(f"expected a numpy image, got {type(image).__name__}")
+        raise ImageError(f"expected a numpy image, got {type(image).__name__}",
+                         Rejection.UNSUPPORTED)
     if image.size == 0:
-        raise ImageError(f"empty image (shape {image.shape})")
+        raise ImageError(f"empty image (shape {image.shape})", Rejection.EMPTY)
     if image.dtype == np.uint16:
         image = (image >> 8).astype(np.uint8)  # keep the top 8 bits: full range maps to full range
     elif image.dtype != np.uint8:
-        raise ImageError(f"unsupported pixel type {image.dtype}; expected uint8 or uint16")
+        raise ImageError(f"unsupported pixel type {image.dtype}; expected uint8 or uint16",
+                         Rejection.UNSUPPORTED)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 2:
@@ -32,7 +34,8 @@ def to_bgr8(image: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(image)
     if image.ndim == 3 and image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    raise ImageError(f"unsupported image shape {image.shape}; expected H×W, H×W×3 or H×W×4")
+    raise ImageError(f"unsupported image shape {image.shape}; expected H×W, H×W×3 or H×W×4",
+                     Rejection.UNSUPPORTED)
 
 
 def check_bgr8(image) -> np.ndarray:
@@ -44,7 +47,7 @@ def check_bgr8(image) -> np.ndarray:
         shape = getattr(image, "shape", None)
         kind = getattr(image, "dtype", type(image).__name__)
         raise ImageError(f"the pipelines take BGR uint8 H×W×3 images, not {kind} {shape}; "
-                         "convert with vision.imaging.to_bgr8")
+                         "convert with vision.imaging.to_bgr8", Rejection.UNSUPPORTED)
     return image
 
 
@@ -53,7 +56,7 @@ def read_image(path: str | Path, max_pixels: int | None = None) -> np.ndarray:
     limit, a JPEG's structure: `vision.headers`)."""
     path = Path(path)
     if not path.is_file():
-        raise ImageError(f"image {path} does not exist")
+        raise ImageError(f"image {path} does not exist", Rejection.UNREADABLE)
     data = path.read_bytes()
     try:
         if image_format(data):
@@ -61,7 +64,8 @@ def read_image(path: str | Path, max_pixels: int | None = None) -> np.ndarray:
             check_pixels(width, height, max_pixels or MAX_PIXELS)
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except (ImageError, cv2.error) as exc:
-        raise ImageError(f"cannot read image {path}: {exc}") from None
+        raise ImageError(f"cannot read image {path}: {exc}",
+                         getattr(exc, "reason", Rejection.CORRUPT)) from None
     if image is None:
         raise ImageError(f"cannot decode image {path} (not an image, or corrupt)")
     return to_bgr8(image)
