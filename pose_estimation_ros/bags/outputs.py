@@ -113,7 +113,9 @@ class BagOutput:
 
     def copy(self, conn, log_time: int, raw: bytes, reader) -> None:
         """An input message copied as it is (ROS 1 messages converted to CDR)."""
-        if type(conn.ext).__name__ != "ConnectionExtRosbag2":
+        from rosbags.interfaces import ConnectionExtRosbag2
+
+        if not isinstance(conn.ext, ConnectionExtRosbag2):
             raw = self.store.serialize_cdr(reader.deserialize(raw, conn.msgtype), conn.msgtype)
         self.writer.write(self.copies[conn.id], log_time, raw)
 

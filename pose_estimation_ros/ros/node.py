@@ -32,7 +32,6 @@ from ..settings.table import BY_NAME, PARAMS
 from ..stream.figures import StreamFigures
 from ..stream.live import Colour, LiveStream
 from ..stream.step import create_step
-from ..stream.sync import DepthSync
 from ..transport.image import depth_message_to_array, message_to_bgr, stamp_ns
 from .inputs import Inputs
 from .outputs import Outputs
@@ -125,8 +124,7 @@ class PoseEstimationNode(LifecycleNode):
             step, decode=lambda msg: _decode(msg, self.values["max_image_pixels"]),
             publish=self._publish, log=self._log,
             now_ns=lambda: self.get_clock().now().nanoseconds,
-            decode_depth=depth_message_to_array if config.use_depth else None,
-            sync=DepthSync(config.depth_tolerance))
+            decode_depth=depth_message_to_array if config.use_depth else None)
         self.scheduler = self.stream.scheduler
         self.stream.start()
         models = ", ".join(f"{m.spec.id} on {m.provider}" for m in self.pipeline.models)

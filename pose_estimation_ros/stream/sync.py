@@ -50,7 +50,7 @@ _UNSET = object()
 
 @dataclass
 class DepthSync:
-    tolerance_s: float = 0.02
+    tolerance_s: float  # StepConfig.depth_tolerance
     wait_s: float = 0.1
     silence_s: float = 1.0
     max_depth_frames: int = 64
