@@ -34,5 +34,6 @@ setup(
     entry_points={"console_scripts": ["pose-estimation-ros=pose_estimation_ros.cli.main:main"]},
     data_files=[("share/pose_estimation_ros", ["package.xml"]),
                 ("share/pose_estimation_ros/msg", [f"msg/{name}.msg" for name in (
-                    "Keypoint", "PersonPose", "PersonPoseArray", "Skeleton")])],
+                    "Keypoint", "PersonPose", "PersonPoseArray", "Skeleton", "FollowTarget")]),
+                ("share/pose_estimation_ros/srv", ["srv/SelectTarget.srv"])],
 )

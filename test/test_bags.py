@@ -135,8 +135,11 @@ def test_raw_sqlite3_bag_gives_one_pose_array_per_frame(tmp_path, images, capsys
     assert tuple(rows[0]) == ("bag", "stamp_ns", "frame", "people", "track_id", "track_state",
                               "target", "person_score", "keypoint", "x", "y", "score",
                               "visibility", "presence", "x3d", "y3d", "z3d", "valid3d",
-                              "depth_status")
+                              "depth_status", "target_state", "target_track_id")
     assert {r["depth_status"] for r in rows} == {"off"}  # no depth topic
+    states, _ = read_topic(out / "in.poses", "/pose_estimation_node/target_state")
+    assert len(states) == len(poses)  # every frame (closest without depth: nobody)
+    assert {(r["target_state"], r["target_track_id"]) for r in rows} == {("none", "-1")}
     with_people = [r for r in rows if r["people"] != "0"]
     assert with_people and all(r["presence"] != "nan" for r in with_people)  # BlazePose
     side = yaml.safe_load((out / "in.poses.yaml").read_text())
@@ -197,7 +200,9 @@ def test_message_definitions_match_the_ros_build():
     if built is None:
         from ros_graph import REQUIRE_ROS  # noqa: F401  (fails under CI's REQUIRE_ROS)
         pytest.skip("no colcon build of this package on AMENT_PREFIX_PATH (source .ci/ros_env)")
-    for name in ("Keypoint", "PersonPose", "PersonPoseArray", "Skeleton"):
+    from pose_estimation_ros.bags.types import MSG_NAMES
+
+    for name in MSG_NAMES:
         typename = f"pose_estimation_ros/msg/{name}"
         hashes = {h["type_name"]: h["hash_string"] for h in
                   json.loads((built / f"{name}.json").read_text())["type_hashes"]}

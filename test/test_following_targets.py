@@ -10,7 +10,12 @@ from conftest import DATA, needs_shared
 from pose_estimation_ros.core.results import FrameResult
 from pose_estimation_ros.core.topology import COCO17
 from pose_estimation_ros.following.depth import add_positions
-from pose_estimation_ros.following.targets import TargetConfig, TargetSelector, facing_camera
+from pose_estimation_ros.following.targets import (
+    TargetConfig,
+    TargetSelector,
+    TargetState,
+    facing_camera,
+)
 
 FPS = 28.05
 
@@ -77,21 +82,77 @@ def test_track_id_policy_follows_the_chosen_id(hug):
     targets = _run(results, TargetConfig("track_id", track_id=b_id))
     present = [any(p.track_id == b_id and p.track_state == "confirmed" for p in r.people)
                for r in results]
-    assert [t.track_id == b_id for t in targets] == present
-    assert all(t.track_id in (b_id, -1) for t in targets)
+    assert [t.state is TargetState.TRACKING for t in targets] == present
+    assert all(t.track_id == b_id and t.followed in (b_id, -1) for t in targets)
 
 
 @needs_shared
-def test_a_target_lost_longer_than_the_timeout_is_replaced(hug):
+def test_a_lost_target_is_waited_for_and_nobody_else_is_followed(hug):
+    """on_target_lost wait (the default): occluded up to the timeout (position predicted),
+    then lost, and the other person is never chosen."""
     results, a_id, b_id = hug
     gone = 30  # A leaves the picture from frame 30 on
     edited = [r if i < gone else replace(r, people=[p for p in r.people if p.track_id != a_id])
               for i, r in enumerate(results)]
     targets = _run(edited, TargetConfig("closest", timeout=0.5))
+    assert all(t.track_id == a_id for t in targets[gone - 5:])
+    states = [t.state for t in targets[gone:]]
+    lost = states.index(TargetState.LOST)
+    assert set(states[:lost]) == {TargetState.OCCLUDED} and set(states[lost:]) == \
+        {TargetState.LOST}
+    assert lost / FPS == pytest.approx(0.5, abs=1.5 / FPS)
+    occluded = targets[gone]
+    assert occluded.predicted and occluded.position is not None and occluded.followed == a_id
+    assert targets[-1].followed == -1 and "until that person is re-identified" in \
+        targets[-1].reason and targets[-1].since_seen > 1.0
+
+
+@needs_shared
+def test_reselect_picks_a_new_person_after_the_timeout(hug):
+    results, a_id, b_id = hug
+    gone = 30
+    edited = [r if i < gone else replace(r, people=[p for p in r.people if p.track_id != a_id])
+              for i, r in enumerate(results)]
+    targets = _run(edited, TargetConfig("closest", timeout=0.5, on_lost="reselect"))
     switch = next(i for i, t in enumerate(targets) if t.track_id == b_id)
     assert all(t.track_id == a_id for t in targets[gone:switch])  # waited for A
     assert (switch - gone) / FPS == pytest.approx(0.5, abs=1.5 / FPS)
-    assert "lost for over 0.5 s" in targets[switch].reason
+    assert targets[switch].state is TargetState.TRACKING
+    assert f"track {a_id} lost; a new person: closest: track {b_id}" == targets[switch].reason
+
+
+def _frame(stamp: float, *people) -> FrameResult:
+    from pose_estimation_ros.core.results import Person
+
+    out = []
+    for track_id, x, z in people:
+        p = Person(np.array([x, 100, x + 50, 300], np.float32), 0.9,
+                   np.zeros((17, 2), np.float32), np.ones(17, np.float32),
+                   track_id=track_id, track_state="confirmed")
+        p.position = np.array([0.0, 0.0, z]) if z is not None else None
+        out.append(p)
+    return FrameResult(stamp, (640, 480), COCO17, out)
+
+
+def test_reacquired_select_and_gesture_policy():
+    """Re-identification gives the lost target back (`reacquired`, then `tracking`); an
+    explicit selection overrides the policy; the gesture policy takes the first raised hand."""
+    selector = TargetSelector(TargetConfig("closest", timeout=1.0))
+    assert selector.update(_frame(0.0, (1, 100, 2.0), (2, 400, 3.0))).track_id == 1
+    assert selector.update(_frame(0.5, (2, 400, 3.0))).state is TargetState.OCCLUDED
+    assert selector.update(_frame(2.0, (2, 400, 3.0))).state is TargetState.LOST
+    back = selector.update(_frame(3.0, (1, 200, 4.0), (2, 400, 3.0)), frozenset({1}))
+    assert (back.state, back.track_id, back.changed) == (TargetState.REACQUIRED, 1, True)
+    assert selector.update(_frame(3.1, (1, 200, 4.0))).state is TargetState.TRACKING
+    selector.select(2)
+    chosen = selector.update(_frame(3.2, (1, 200, 4.0), (2, 400, 3.0)))
+    assert (chosen.track_id, chosen.reason) == (2, "selected: track 2")
+    selector.select(None)  # whom the policy picks now: the closer one
+    assert selector.update(_frame(3.3, (1, 200, 4.0), (2, 400, 3.0))).track_id == 2
+    gesture = TargetSelector(TargetConfig("gesture"))
+    assert gesture.update(_frame(0.0, (1, 100, 2.0), (2, 400, 3.0))).track_id == -1
+    chosen = gesture.update(_frame(1.0, (1, 100, 2.0), (2, 400, 3.0)), raised={2: 0.1, 1: 0.4})
+    assert chosen.track_id == 2 and chosen.reason == "gesture: track 2"
 
 
 def test_only_confirmed_tracks_and_policies_without_depth():

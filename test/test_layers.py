@@ -7,8 +7,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pose_estimation_ros"
 #: lowest first: a module may import its own layer and the layers before it
-LAYERS = ("core", "models", "vision", "tracking", "pipelines", "following", "stream",
-          "transport", "settings", "ros", "bags", "cli")
+LAYERS = ("core", "models", "vision", "tracking", "pipelines", "gestures", "following",
+          "stream", "transport", "settings", "ros", "bags", "cli")
 #: layers on one level: neither imports the other (`bag` runs without ROS)
 SIBLINGS = {("bags", "ros")}
 #: the layer that imports rclpy or ROS message packages: every module of it, and no other
@@ -52,7 +52,7 @@ def layer_violations(root: Path = PACKAGE) -> list[str]:
                     problems.append(f"{rel}:{line} ({rel.parts[0]}) imports {name} "
                                     f"({parts[1]}, a sibling layer)")
             ros = parts[0] in _ROS_ROOTS or parts[0].endswith("_msgs") \
-                or (parts[0] == package and parts[1:2] == ["msg"])
+                or (parts[0] == package and parts[1:2] in (["msg"], ["srv"]))
             if ros and rel.parts[0] != ROS_LAYER:
                 problems.append(f"{rel}:{line} imports {name}: only {ROS_LAYER}/ may need a "
                                 "ROS 2 installation")
@@ -69,7 +69,8 @@ def rclpy_free_ros_modules(root: Path = PACKAGE) -> list[str]:
         own = [n.split(".")[2] for n in names if n.startswith(f"{root.name}.{ROS_LAYER}.")
                and len(n.split(".")) > 2]
         if not any(n.split(".")[0] in _ROS_ROOTS or n.split(".")[0].endswith("_msgs")
-                   or n.startswith(f"{root.name}.msg") for n in names) and not own:
+                   or n.startswith((f"{root.name}.msg", f"{root.name}.srv")) for n in names) \
+                and not own:
             found.append(path.name)
     return found
 

@@ -67,6 +67,10 @@ REACHES = {
     "--target-track-id": ("5", lambda o, c: c.target.track_id),
     "--target-timeout": ("7.5", lambda o, c: c.target.timeout),
     "--depth-tolerance": ("0.05", lambda o, c: c.depth_tolerance),
+    "--on-target-lost": ("reselect", lambda o, c: c.target.on_lost),
+    "--reid-window": ("4.5", lambda o, c: c.reid.window),
+    "--reid-threshold": ("0.3", lambda o, c: c.reid.threshold),
+    "--gesture-hold": ("2.5", lambda o, c: c.gesture_hold),
 }
 _EXPECTED = {"--spin": True, "--no-tracking": False, "--no-smoothing": False}
 
@@ -122,8 +126,9 @@ def test_each_bag_flag_reaches_the_step(flag, tmp_path, monkeypatch):
 
 def test_every_step_setting_of_run_and_bag_is_covered():
     """A new step setting with a flag must be added to REACHES (the test above)."""
-    skip = {s.cli_flag for s in SETTINGS if not s.node} | {"--max-image-pixels", "--rep155",
-                                                             "--publish-tf", "--marker-depth"}
+    skip = {s.cli_flag for s in SETTINGS if not s.node} | {
+        "--max-image-pixels", "--rep155", "--publish-tf", "--marker-depth",
+        "--target-pose-predicted"}  # how the input is read, and outputs (test_bags)
     for command in ("run", "bag"):
         assert {s.cli_flag for s in for_command(command)} - skip <= set(REACHES), command
 

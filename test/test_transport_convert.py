@@ -25,7 +25,7 @@ from pose_estimation_ros.transport.convert import (
 )
 
 MSG_DIR = ROOT / "msg"
-MSG_NAMES = ["Keypoint", "PersonPose", "PersonPoseArray", "Skeleton"]
+MSG_NAMES = ["Keypoint", "PersonPose", "PersonPoseArray", "Skeleton", "FollowTarget"]
 
 
 def _rosidl_python() -> str | None:

@@ -87,7 +87,8 @@ def run(args, options, config, outputs: OutputOptions) -> int:
                   "outputs": _plain(asdict(outputs)),
                   "bag": {k: getattr(args, k) for k in (
                       "image_topic", "depth_topic", "camera_info_topic", "depth_info_topic",
-                      "namespace", "storage", "copy_input", "max_image_pixels")}}
+                      "namespace", "storage", "copy_input", "max_image_pixels",
+                      "select_target")}}
     todo, skipped = [], []
     for bag in bags:
         output, sidecar = output_paths(out_dir, bag)
@@ -99,7 +100,8 @@ def run(args, options, config, outputs: OutputOptions) -> int:
             input=bag, output=output, image_topic=args.image_topic, depth_topic=args.depth_topic,
             camera_info_topic=args.camera_info_topic, depth_info_topic=args.depth_info_topic,
             namespace=args.namespace, storage=args.storage, copy_input=args.copy_input,
-            table=bool(args.csv), max_pixels=args.max_image_pixels, outputs=outputs))
+            table=bool(args.csv), max_pixels=args.max_image_pixels, outputs=outputs,
+            select_target=tuple(args.select_target)))
     for bag in skipped:
         print(f"{bag}: complete with these parameters, skipped (--resume)")
     try:

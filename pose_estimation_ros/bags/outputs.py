@@ -15,10 +15,13 @@ from ..transport.plan import OutputPlan, Topic
 from .types import BagMessages
 
 #: the long-form table: one row per person × keypoint per frame, one row for a frame with
-#: nobody (people 0, the person and keypoint columns empty)
+#: nobody (people 0, the person and keypoint columns empty); the frame's follow target state
+#: and its track id (followed or waited for) on every row
 CSV_COLUMNS = ("bag", "stamp_ns", "frame", "people", "track_id", "track_state", "target",
                "person_score", "keypoint", "x", "y", "score", "visibility", "presence", "x3d",
-               "y3d", "z3d", "valid3d", "depth_status")
+               "y3d", "z3d", "valid3d", "depth_status", "target_state", "target_track_id")
+#: the columns of a person and keypoint, empty on a frame with nobody
+_PERSON_COLUMNS = len(CSV_COLUMNS) - 7
 
 
 class Table:
@@ -39,8 +42,9 @@ class Table:
             "ok" if out.no_depth is None else out.no_depth.key
         people = out.result.people
         head = (self.bag, out.stamp_ns, frame, len(people))
+        tail = (status, out.target.state.value, out.target.track_id)
         if not people:
-            self.writer.writerow(head + ("",) * (len(CSV_COLUMNS) - 5) + (status,))
+            self.writer.writerow(head + ("",) * _PERSON_COLUMNS + tail)
             self.rows += 1
             return
         k = len(self.names)
@@ -49,14 +53,14 @@ class Table:
             presence = p.presence if p.presence is not None else np.full(k, np.nan)
             pos = p.positions if p.positions is not None else np.full((k, 3), np.nan)
             state = TrackState(p.track_state).value or "untracked"
-            target = int(p.track_id >= 0 and p.track_id == out.target.track_id)
+            target = int(p.track_id >= 0 and p.track_id == out.target.followed)
             for j, name in enumerate(self.names):
                 valid = bool(np.all(np.isfinite(pos[j])))
                 self.writer.writerow(head + (
                     p.track_id, state, target, f"{p.score:.6g}", name,
                     f"{p.keypoints[j, 0]:.6g}", f"{p.keypoints[j, 1]:.6g}",
                     f"{p.keypoint_scores[j]:.6g}", f"{vis[j]:.6g}", f"{presence[j]:.6g}",
-                    *(f"{v:.6g}" if valid else "" for v in pos[j]), int(valid), status))
+                    *(f"{v:.6g}" if valid else "" for v in pos[j]), int(valid), *tail))
                 self.rows += 1
 
     def close(self) -> None:
@@ -104,7 +108,7 @@ class BagOutput:
         self.last_time = 0
 
     def _connection(self, topic: Topic):
-        name = topic.name if topic.absolute else f"{self.namespace}/{topic.name}"
+        name = topic.resolved(self.namespace)
         if name not in self.connections:
             qos = {"offered_qos_profiles": _latched()} if topic.qos == "latched" else {}
             self.connections[name] = self.writer.add_connection(name, topic.type,

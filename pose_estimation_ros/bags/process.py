@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..core.camera import CameraError
 from ..stream.depth import partner
+from ..stream.selections import Selections
 from ..stream.stamps import StampChecker
 from ..stream.step import FrameStep
 from ..stream.sync import DepthSync
@@ -63,6 +64,7 @@ class BagJob:
     copy_input: bool = False
     table: bool = False  # write the bag's long-form table, `table_path(output)`
     max_pixels: int = MAX_PIXELS
+    select_target: tuple[str, ...] = ()  # `--select-target T:ID` (`stream.selections`)
     #: what the output bag holds besides poses and the skeleton (markers, annotated, TF,
     #: REP-155); target_pose follows the depth topic
     outputs: OutputOptions = OutputOptions(markers=False, annotated=False)
@@ -94,6 +96,7 @@ class _BagRun:
                               silence_s=float("inf"), max_depth_frames=DEPTH_FRAMES)
         # the log time is no clock to judge a stamp's latency by: nothing is "future" here
         self.stamps = StampChecker(future_tolerance_s=float("inf"))
+        self.selections = Selections.parse(list(job.select_target))
         self.frames_in = 0
         self.info: dict[str, object] = {"info": None, "depth_info": None}
         self.rejected: Counter = Counter()  # colour frames, by `Rejection`
@@ -152,6 +155,8 @@ class _BagRun:
             return
         depth = partner(paired, depth_message_to_array, self.info["depth_info"]) \
             if self.use_depth else None
+        for track_id in self.selections.due(stamp_ns(msg)):
+            self.step.select_target(track_id)
         output = self.step.step(bgr, stamp_ns(msg), msg.header.frame_id, depth,
                                 self.info["info"], clock)
         self.out.frame(log_time, output)

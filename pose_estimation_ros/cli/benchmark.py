@@ -25,6 +25,8 @@ class BenchReport:
     floor_ms: float = 0.0
     #: frames (image, boxes) with at least two people, for the batching comparison
     crowded: list = field(default_factory=list)
+    #: mean ms per frame of each stage over every frame (0 where it did not run)
+    means: dict[str, float] = field(default_factory=dict)
 
     def last_line(self) -> str:
         return (f"fps={self.frames / max(self.seconds, 1e-9):.1f} model_ms={self.model_ms:.2f} "
@@ -32,7 +34,10 @@ class BenchReport:
                 f"floor_ms={self.floor_ms:.2f}")
 
 
-def run_bench(pipeline, video: str, max_frames: int, keep_crowded: int = 0) -> BenchReport:
+def run_bench(pipeline, video: str, max_frames: int, keep_crowded: int = 0,
+              after=None) -> BenchReport:
+    """`after(result, image)`, where given, runs on every frame inside its time (the stages
+    the frame step adds after the pipeline: re-identification)."""
     reader = VideoReader(video)
     per_frame, totals, models, crowded, fed = [], [], [], [], []
     frames = iter(reader)
@@ -48,6 +53,8 @@ def run_bench(pipeline, video: str, max_frames: int, keep_crowded: int = 0) -> B
             for m in pipeline.models:
                 m.recorder = [] if i % every == 0 else None
             result = pipeline.process(frame.image, frame.stamp)
+            if after is not None:
+                after(result, frame.image)
             totals.append((time.perf_counter() - t0) * 1000.0)
             if i % every == 0:
                 fed.append([(m, x) for m in pipeline.models for x in m.recorder])
@@ -68,7 +75,9 @@ def run_bench(pipeline, video: str, max_frames: int, keep_crowded: int = 0) -> B
                        float(np.mean([t["decode"] for t in per_frame])),
                        {k: sum(k in t for t in per_frame) for k in stages},
                        float(np.median(totals)), float(np.median(models)),
-                       floor_ms=float(np.median(floor)), crowded=crowded)
+                       floor_ms=float(np.median(floor)), crowded=crowded,
+                       means={k: float(np.mean([t.get(k, 0.0) for t in per_frame]))
+                              for k in stages})
 
 
 def batch_comparison(head, crowded: list, repeats: int = 3) -> tuple[float, float, int]:

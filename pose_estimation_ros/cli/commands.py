@@ -130,7 +130,9 @@ def cmd_bench(args) -> int:
     tracking = args.values["tracking"]
     inner = pipeline.pipeline if tracking else pipeline
     head = inner.head
-    report = run_bench(pipeline, args.video, args.frames, keep_crowded=20 if head else 0)
+    identities = _identities(args, pipeline) if tracking else None
+    report = run_bench(pipeline, args.video, args.frames, keep_crowded=20 if head else 0,
+                       after=identities.update if identities else None)
     print(f"{report.frames} frames of {args.video}, pipeline {args.pipeline} "
           f"({', '.join(f'{m.spec.id} on {m.provider}' for m in pipeline.models)})")
     for stage, ms in report.stages.items():
@@ -163,8 +165,21 @@ def cmd_bench(args) -> int:
               f"{c.plain_crops:.2f}; the detector is {100 * c.detector_share:.0f}% of the "
               "per-box loop's time, so skipping it on every frame would make that loop at "
               f"most {1 / max(1 - c.detector_share, 1e-9):.2f}x faster")
+    if identities is not None:
+        reid, frame = report.means.get("reid", 0.0), report.seconds * 1000 / report.frames
+        print(f"re-identification: {reid:.2f} ms per frame (mean; median "
+              f"{report.stages.get('reid', 0.0):.2f}), {100 * reid / max(frame - reid, 1e-9):.1f}"
+              f"% added to the rest of the frame's time ({frame - reid:.2f} ms, mean); "
+              f"{identities.reidentified} re-identified")
     print(report.last_line())
     return 0
+
+
+def _identities(args, pipeline):
+    """The frame step's re-identification stage, for `bench` to time."""
+    from ..tracking.reid import Identities
+
+    return Identities(step_config(args.values).reid, pipeline.topology)
 
 
 def cmd_models(args) -> int:
@@ -202,7 +217,9 @@ def cmd_bag(args) -> int:
     require("bags")
     from ..bags.batch import run
     from ..bags.topics import BagError
+    from ..stream.selections import Selections
 
+    Selections.parse(args.select_target)  # a malformed one is an error before any bag
     values = args.values | {"tracking": True, "use_depth": bool(args.depth_topic)}
     outputs = output_options(values, markers=args.markers, annotated=args.annotated)
     try:

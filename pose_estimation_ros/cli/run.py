@@ -22,8 +22,9 @@ import cv2
 from ..core.camera import Intrinsics, camera_matrix
 from ..settings.build import step_config
 from ..stream.depth import DepthFrame, NoDepth, NoDepthReason, partner
+from ..stream.selections import Selections
 from ..stream.step import FrameStep, StepOutput, create_step
-from ..vision.draw import draw_result
+from ..transport.convert import annotate
 from ..vision.headers import MAX_PIXELS
 from ..vision.imaging import IMAGE_SUFFIXES, Frame, ImageError, VideoReader, read_image
 from ..vision.sequences import image_files, pair_by_name, sequence_order
@@ -125,14 +126,18 @@ def run_step(args, options_for) -> tuple[FrameStep, RunInput, DepthInput | None]
 
 
 def outputs(step: FrameStep, run_input: RunInput, depth: DepthInput | None,
-            start_ns: int) -> Iterator[tuple[Frame, StepOutput | None]]:
+            start_ns: int, selections: Selections | None = None
+            ) -> Iterator[tuple[Frame, StepOutput | None]]:
     """Each frame's step output (None for a frame that could not be read), in order."""
+    selections = selections or Selections()
     for frame in run_input.frames:
         if frame.image is None:
             yield frame, None
             continue
         stamp = start_ns + round(frame.index * 1e9 / run_input.fps) if run_input.fps \
             else start_ns
+        for track_id in selections.due(stamp):
+            step.select_target(track_id)
         yield frame, step.step(frame.image, stamp, "", depth.frame(frame.index) if depth
                                else None, depth.colour if depth else None)
 
@@ -148,7 +153,7 @@ class _Writer:
 
     def write(self, frame: Frame, out: StepOutput) -> None:
         self.jsonl.write(json.dumps(_record(frame, out, self.with_depth)) + "\n")
-        annotated = draw_result(frame.image, out.result, out.target.track_id)
+        annotated = annotate(out)
         if self.run_input.kind != "video":
             cv2.imwrite(str(self.out_dir / f"annotated_{Path(frame.name).stem}.jpg"), annotated)
             return
@@ -181,7 +186,8 @@ def cmd_run(args, options_for) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     log.info("%s: %s (%s)", args.input, run_input.kind, run_input.why)
     tracker = step.pipeline.tracker if step.config.tracking else None
-    frames = outputs(step, run_input, depth, round(args.start_stamp * 1e9))
+    frames = outputs(step, run_input, depth, round(args.start_stamp * 1e9),
+                     Selections.parse(args.select_target))
     if run_input.kind == "video" and not args.no_progress:
         from tqdm import tqdm
 
@@ -199,8 +205,8 @@ def cmd_run(args, options_for) -> int:
             tally.people += len(out.result.people)
             if tracker is not None:
                 jitter.add(frame.index, out.result, tracker.raw_keypoints)
-            if out.target.track_id >= 0:
-                tally.targets.add(out.target.track_id)
+            if out.target.followed >= 0:
+                tally.targets.add(out.target.followed)
             writer.write(frame, out)
     finally:
         writer.close()
@@ -226,15 +232,22 @@ def _summary(args, step: FrameStep, run_input: RunInput, depth, tally: _Tally, j
         print(f"depth: 3D on {step.counts['with_3d']} of {tally.frames} frames"
               + (f"; without: {why}" if why else "")
               + f"; follow targets: {sorted(tally.targets) or 'none'}")
-    tracks = tracker.confirmed_total if tracker is not None else 0
+    tracks = step.confirmed_ids
     print(f"frames={tally.frames} people_per_frame={tally.people / max(tally.frames, 1):.2f} "
           f"tracks={tracks} fps={tally.frames / max(elapsed, 1e-9):.1f} "
           f"dropped={tally.dropped}")
 
 
 def _record(frame: Frame, out: StepOutput, with_depth: bool) -> dict:
+    target = out.target
     record = {"frame": frame.name, "stamp_ns": out.stamp_ns, **out.result.to_dict(),
-              "target_track_id": out.target.track_id}
+              "target_track_id": target.followed,
+              "target_state": {"state": target.state.value, "track_id": target.track_id,
+                               "seconds_since_seen": round(target.since_seen, 4),
+                               "reason": target.reason,
+                               "position": None if target.position is None else
+                               [round(float(v), 4) for v in target.position],
+                               "position_predicted": target.predicted}}
     if with_depth:
         record["depth_status"] = "ok" if out.no_depth is None else out.no_depth.key
     return record

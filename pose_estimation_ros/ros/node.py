@@ -19,6 +19,8 @@ from rclpy.parameter import Parameter
 from rclpy.time import Time
 from std_msgs.msg import Header
 
+from pose_estimation_ros.srv import SelectTarget
+
 from ..models.runtime import ModelPool, hardware_id
 from ..settings.build import (
     check_all,
@@ -86,6 +88,7 @@ class PoseEstimationNode(LifecycleNode):
         self.figures = StreamFigures()
         self.inputs = Inputs(self)
         self.qos_timer = None
+        self.create_service(SelectTarget, "~/select_target", self._on_select_target)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         period = self.values["diagnostics_period"]
         self.create_timer(period if BY_NAME["diagnostics_period"].check(period) is None else 1.0,
@@ -226,6 +229,21 @@ class PoseEstimationNode(LifecycleNode):
             self.stream.apply(pipeline_options(values), step_config(values))
         self.values = values
         return SetParametersResult(successful=True)
+
+    def _on_select_target(self, request, response):
+        """~/select_target: follow a track id, or (-1) whom the policy picks now."""
+        wanted = None if request.track_id < 0 else int(request.track_id)
+        stream = self.stream
+        problem = "the node is not active" if stream is None or not self.active else \
+            stream.select_target(wanted)
+        response.success = problem is None
+        response.track_id = -1 if problem is not None or wanted is None else wanted
+        response.message = problem or (
+            f"following track {wanted} from the next frame" if wanted is not None else
+            f"the {self.values['target_policy']} policy picks from the next frame")
+        self._log(f"select_target {request.track_id}: {response.message}",
+                  "info" if problem is None else "warning")
+        return response
 
     @property
     def reliability(self) -> str:

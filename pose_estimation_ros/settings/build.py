@@ -13,6 +13,7 @@ from ..following.targets import TargetConfig
 from ..models.runtime import RuntimeOptions
 from ..pipelines.registry import PipelineOptions
 from ..stream.step import StepConfig
+from ..tracking.reid import ReidConfig
 from ..tracking.tracker import TrackerConfig
 from ..transport.plan import OutputOptions
 from .table import BY_NAME, PARAMS
@@ -91,14 +92,17 @@ def depth_config(values: dict[str, Any]) -> DepthConfig:
 def target_config(values: dict[str, Any]) -> TargetConfig:
     v = _full(values)
     return TargetConfig(policy=v["target_policy"], track_id=int(v["target_track_id"]),
-                        timeout=float(v["target_timeout"]))
+                        timeout=float(v["target_timeout"]), on_lost=v["on_target_lost"])
 
 
 def step_config(values: dict[str, Any]) -> StepConfig:
     v = _full(values)
     return StepConfig(tracking=bool(v["tracking"]), tracker=tracker_config(v),
                       use_depth=bool(v["use_depth"]), depth=depth_config(v),
-                      target=target_config(v), depth_tolerance=float(v["depth_tolerance"]))
+                      target=target_config(v), depth_tolerance=float(v["depth_tolerance"]),
+                      reid=replace(ReidConfig(), window=float(v["reid_window"]),
+                                   threshold=float(v["reid_threshold"])),
+                      gesture_hold=float(v["gesture_hold"]))
 
 
 def output_options(values: dict[str, Any], markers: bool = True,
@@ -106,7 +110,8 @@ def output_options(values: dict[str, Any], markers: bool = True,
     """What the output plan builds: the node offers markers and the annotated image (built
     while someone subscribes), `bag` writes them when asked (`--markers`, `--annotated`)."""
     v = _full(values)
-    return OutputOptions(target_pose=bool(v["use_depth"]), markers=markers,
+    return OutputOptions(target_pose=bool(v["use_depth"]),
+                         target_pose_predicted=bool(v["target_pose_predicted"]), markers=markers,
                          annotated=annotated, body_tf=bool(v["publish_tf"]),
                          rep155=bool(v["hri.enable"]), marker_depth=float(v["marker_depth"]))
 

@@ -18,6 +18,8 @@ def add_settings(parser: argparse.ArgumentParser, command: str) -> None:
         kwargs: dict[str, Any] = {"dest": s.dest, "help": help_text(s, command)}
         if isinstance(s.default, bool):
             kwargs["action"] = "store_false" if s.default else "store_true"
+        elif s.repeat:
+            kwargs |= {"action": "append", "default": [], "metavar": s.metavar}
         else:
             kwargs |= {"default": default, "metavar": s.metavar}
             if s.choices:
@@ -34,7 +36,7 @@ def help_text(s: Setting, command: str) -> str:
     if isinstance(s.default, bool):
         return f"off: {s.help}" if s.default else s.help
     default = s.default_for(command)
-    if default is None or s.required:
+    if default is None or s.required or s.repeat:
         return s.help
     return f"{s.help} (default: %(default)s)"
 

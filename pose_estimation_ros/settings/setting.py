@@ -65,6 +65,9 @@ class Setting:
         label = label or self.name
         if value is None and self.default is None:
             return None
+        if self.repeat:  # the values themselves are parsed by their user
+            return None if isinstance(value, list) and all(isinstance(v, str) for v in value) \
+                else f"{label} must be given as text, not {value!r}"
         kind = str if self.default is None else type(self.default)
         value = self.coerce(value)
         if type(value) is not kind:

@@ -5,7 +5,7 @@ come from the classes that use them (`PipelineOptions`, `TrackerConfig`, `DepthC
 from __future__ import annotations
 
 from ..following.depth import DepthConfig
-from ..following.targets import POLICIES, TargetConfig
+from ..following.targets import ON_LOST, POLICIES, TargetConfig
 from ..models.runtime import PROVIDERS
 from ..pipelines.blazepose import VARIANTS
 from ..pipelines.detection import DETECTORS
@@ -84,11 +84,23 @@ NODE_AND_FLAGS: tuple[Setting, ...] = (
     Setting("max_depth", _D.max_depth, "metres; farther depth is no data (above min_depth)",
             0.01, 100.0, commands=FOLLOW),
     Setting("target_policy", _G.policy, "whom to follow: closest (needs depth), largest, "
-            "centre, track_id, none", choices=POLICIES, commands=FOLLOW),
+            "centre, track_id, gesture (the first to hold a hand above their head for "
+            "gesture_hold s), none", choices=POLICIES, commands=FOLLOW),
     Setting("target_track_id", _G.track_id, "the track id to follow with target_policy "
             "track_id", -1, 2_000_000_000, commands=FOLLOW),
-    Setting("target_timeout", _G.timeout, "seconds a lost target is waited for before another "
-            "is chosen", 0.0, 600.0, commands=FOLLOW),
+    Setting("target_timeout", _G.timeout, "seconds the target may be unseen (occluded, "
+            "position predicted) before it is lost", 0.0, 600.0, commands=FOLLOW),
+    Setting("on_target_lost", _G.on_lost, "wait: follow nobody until the lost target is "
+            "re-identified or a target is selected; reselect: the policy picks again at once",
+            choices=ON_LOST, commands=FOLLOW),
+    Setting("target_pose_predicted", False, "target_pose also while the target is occluded, "
+            "at its predicted position (else measured positions only)", commands=FOLLOW),
+    Setting("reid_window", _S.reid.window, "seconds a lost person can be re-identified and "
+            "get their track id back (0: off)", 0.0, 3600.0, commands=TRACK),
+    Setting("reid_threshold", _S.reid.threshold, "largest appearance distance (part colours, "
+            "0–1) at which a new track is taken for a lost one", 0.01, 1.0, commands=TRACK),
+    Setting("gesture_hold", _S.gesture_hold, "seconds a gesture is held before it counts (a "
+            "raised hand)", 0.0, 60.0, commands=FOLLOW),
     Setting("publish_tf", False, "a body_<track id> TF frame per person with 3D, on /tf",
             read_only=True, commands=("bag",)),
     Setting("hri.enable", False, "people the ROS4HRI way (REP-155: /humans/bodies/..., /tf; "
@@ -98,6 +110,10 @@ NODE_AND_FLAGS: tuple[Setting, ...] = (
             "without depth", 0.1, 100.0, commands=("bag",)),
     Setting("diagnostics_period", 1.0, "seconds between /diagnostics messages", 0.1, 60.0,
             read_only=True),
+    Setting("select_target", [], "follow TRACK_ID (or whom the policy picks, `policy`) from "
+            "SECONDS after the first frame on, as the node's ~/select_target service does "
+            "(repeatable)", node=False, commands=FOLLOW, metavar="SECONDS:TRACK_ID",
+            repeat=True),
 )
 
 _RUN, _BAG = ("run",), ("bag",)

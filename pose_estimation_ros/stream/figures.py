@@ -54,7 +54,9 @@ class StreamFigures:
                           "frames_without_3d": sum(without.values()),
                           **{f"without_3d_{k}": n for k, n in without.items()}}
             target = stream.last_target
-            pairs |= {"target_track_id": target.track_id if target else -1,
+            pairs |= {"target_state": target.state.value if target else "none",
+                      "target_track_id": target.track_id if target else -1,
+                      "target_seconds_since_seen": target.since_seen if target else 0.0,
                       "target_reason": target.reason if target else "-",
                       **{f"stamps_{k}": n for k, n in sorted(stream.stamps.counts.items())}}
         providers = providers or {}

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.camera import Intrinsics
-from ..core.results import FrameResult
+from ..core.results import FrameResult, TrackState
 from ..vision.errors import ImageError, Rejection
 from .depth import partner
 from .log_throttle import ReasonThrottle
@@ -66,6 +66,7 @@ class LiveStream:
         self.stamps = StampChecker()
         self.throttle = ReasonThrottle(5.0)
         self.last_target = None  # the follow target of the last frame finished
+        self.last_people: frozenset[int] = frozenset()  # its confirmed people
         self.depth_rejected = 0  # depth messages refused before pairing (their stamps)
         self.rejections: Counter = Counter()  # colour frames rejected, by `Rejection`
         #: what stopped a thread outside any one frame's handling (a bug), else None
@@ -100,6 +101,16 @@ class LiveStream:
         """A depth message refused before pairing (its stamp): counted and logged."""
         self.depth_rejected += 1
         self._warn(f"depth image ignored: {message}", key="depth stamp")
+
+    def select_target(self, track_id: int | None) -> str | None:
+        """Follow `track_id` from the next frame finished (None: whom the policy picks then);
+        the reason it cannot be done (a track not tracked now), else None."""
+        if track_id is not None and track_id not in self.last_people:
+            return (f"track {track_id} is not a confirmed person now (confirmed: "
+                    f"{sorted(self.last_people) or 'nobody'})")
+        with self._finish_lock:
+            self.step.select_target(track_id)
+        return None
 
     def apply(self, options, config) -> None:
         """New runtime settings (`PipelineOptions`, `StepConfig`) between two frames."""
@@ -229,6 +240,8 @@ class LiveStream:
                                        held.colour.frame_id, depth, self.colour,
                                        held.colour.image)
             self.last_target = out.target
+            self.last_people = frozenset(p.track_id for p in out.result.people
+                                         if p.track_state == TrackState.CONFIRMED)
             if out.target.changed:
                 self.log(f"follow target: {out.target.reason}", "info")
             if out.no_depth is not None:

@@ -2,7 +2,8 @@
 the models are created once, a small per-stream state (the tracker, the follow target, the
 counts) is kept here, and one frame goes through
 
-    colour image → pipeline (+ tracker) → depth partner → 3D → follow target → `StepOutput`
+    colour image → pipeline (+ tracker) → depth partner → 3D → re-identification →
+    gestures → follow target → `StepOutput`
 
 Transports only turn messages and files into its input and its output into messages, files and
 tables. `step` does a whole frame; the live node splits it into `infer` (the models, in its
@@ -18,7 +19,9 @@ import numpy as np
 from ..core.camera import CameraError, Intrinsics, depth_intrinsics
 from ..core.results import FrameResult, Person
 from ..following.depth import DepthConfig, DepthError, add_positions, check_depth
-from ..following.targets import Target, TargetConfig, TargetSelector
+from ..following.targets import Target, TargetConfig, TargetSelector, TargetState
+from ..gestures.raised import RaisedHand, RaisedHands
+from ..tracking.reid import Identities, Reacquired, ReidConfig
 from ..tracking.tracker import TrackerConfig
 from .depth import DepthFrame, NoDepth, NoDepthReason
 
@@ -34,6 +37,9 @@ class StepConfig:
     depth: DepthConfig = field(default_factory=DepthConfig)
     target: TargetConfig = field(default_factory=TargetConfig)
     depth_tolerance: float = 0.02
+    reid: ReidConfig = field(default_factory=ReidConfig)
+    #: seconds a gesture is held before it counts (a raised hand)
+    gesture_hold: float = 1.0
 
 
 @dataclass
@@ -50,10 +56,16 @@ class StepOutput:
     #: the colour camera's matrix for this frame's image size, None where unknown
     colour_k: np.ndarray | None = None
     image: np.ndarray | None = None  # the BGR input, for the annotated image
+    #: people given their id back in this frame (re-identification)
+    reacquired: list[Reacquired] = field(default_factory=list)
+    raised: list[RaisedHand] = field(default_factory=list)  # hands held up
+    #: the tracker's predicted box of the target while it is occluded (drawn dashed)
+    target_box: np.ndarray | None = None
 
     @property
     def target_person(self) -> Person | None:
-        if self.target.track_id < 0:
+        """The target as seen in this frame (None while occluded, lost or none)."""
+        if self.target.state not in (TargetState.TRACKING, TargetState.REACQUIRED):
             return None
         return next((p for p in self.result.people if p.track_id == self.target.track_id),
                     None)
@@ -66,6 +78,9 @@ class FrameStep:
         self.pipeline = pipeline
         self.config = config
         self.selector = TargetSelector(config.target)
+        self.identities = Identities(config.reid, pipeline.topology) if config.tracking \
+            else None
+        self.raised = RaisedHands(pipeline.topology, config.gesture_hold)
         #: frames with 3D ("with_3d") and without, by `NoDepthReason`
         self.counts: Counter = Counter()
 
@@ -76,13 +91,19 @@ class FrameStep:
     def reset(self) -> None:
         self.pipeline.reset()
         self.selector.reset()
+        self.raised.reset()
+        if self.identities is not None:
+            self.identities.reset()
         self.counts.clear()
 
     def apply(self, options, config: StepConfig) -> None:
         """New runtime settings (ROS parameters): thresholds of the pipeline, the tracker's,
         the depth range and the target policy; models, tracks and the target stay."""
         self.pipeline.apply(options, config.tracker)
-        self.selector.config = config.target
+        self.selector.set_config(config.target)
+        self.raised.hold = config.gesture_hold
+        if self.identities is not None:
+            self.identities.config = config.reid
         self.config = config
 
     def step(self, image: np.ndarray, stamp_ns: int, frame_id: str = "",
@@ -101,15 +122,39 @@ class FrameStep:
     def finish(self, result: FrameResult, stamp_ns: int, frame_id: str,
                depth: DepthFrame | NoDepth | None, colour: Intrinsics | None,
                image: np.ndarray | None = None) -> StepOutput:
-        """3D positions from the depth partner, the follow target, the counts."""
+        """3D positions from the depth partner, re-identification, gestures, the follow
+        target, the counts."""
         colour_k, missing = self._colour_k(colour, result.image_size)
         if self.config.use_depth or depth is not None:
             missing = missing or self._positions(result, depth, colour, colour_k)
             self.counts["with_3d" if missing is None else missing.reason] += 1
         else:
             missing = None
-        target = self.selector.update(result)
-        return StepOutput(stamp_ns, frame_id, result, target, missing, colour_k, image)
+        back = self.identities.update(result, image) if self.identities is not None else []
+        raised = self.raised.update(result.people, result.stamp)
+        first = {}
+        for hand in raised:
+            first[hand.track_id] = min(hand.start, first.get(hand.track_id, hand.start))
+        target = self.selector.update(result, frozenset(e.track_id for e in back), first)
+        return StepOutput(stamp_ns, frame_id, result, target, missing, colour_k, image, back,
+                          raised, self._target_box(target))
+
+    @property
+    def confirmed_ids(self) -> int:
+        """Distinct confirmed people since the reset: the tracker's confirmed tracks less
+        those re-identified as someone seen before (0 without tracking)."""
+        if self.identities is None:
+            return 0
+        return self.pipeline.tracker.confirmed_total - self.identities.reidentified
+
+    def select_target(self, track_id: int | None) -> None:
+        """Follow this track id from the next frame on (None: whom the policy picks now)."""
+        self.selector.select(track_id)
+
+    def _target_box(self, target: Target) -> np.ndarray | None:
+        if target.state is not TargetState.OCCLUDED or self.identities is None:
+            return None
+        return self.pipeline.tracker.predicted_box(self.identities.tracker_id(target.track_id))
 
     @staticmethod
     def _colour_k(colour: Intrinsics | None, size) -> tuple[np.ndarray | None, NoDepth | None]:

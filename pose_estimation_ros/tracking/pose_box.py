@@ -53,3 +53,11 @@ def pose_box(points: np.ndarray, good: np.ndarray, scale: float, torso_reach: fl
     reach = np.abs(points[np.concatenate([shoulders, hips])] - centre).max(axis=0) * torso_reach
     return np.concatenate([np.minimum(box[:2], centre - reach),
                            np.maximum(box[2:], centre + reach)]).astype(np.float32)
+
+
+def plausible(good: np.ndarray, parts: BodyParts | None) -> bool:
+    """A body, not a thing the detector took for one (a basketball hoop): at least half of
+    the keypoints confident (`good`), a shoulder and a hip among them (a torso)."""
+    if good.sum() < np.ceil(len(good) / 2):
+        return False
+    return parts is None or bool(good[parts.shoulders].any() and good[parts.hips].any())

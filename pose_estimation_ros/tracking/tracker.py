@@ -19,7 +19,8 @@ visible tracks by keypoint distance (gated by the mean squared Mahalanobis dista
 confident keypoints at the χ² 95% quantile for 2 degrees of freedom, ranked by the mean distance
 in person sizes), then with the missing tracks by box IoU, each step solved with
 `scipy.optimize.linear_sum_assignment`; matched tracks are updated, unmatched poses start
-tentative tracks, unmatched tracks age (a missing confirmed track is predicted for up to
+tentative tracks (confirmed after `confirm_hits` frames, once one showed a plausible body:
+`pose_box.plausible`), unmatched tracks age (a missing confirmed track is predicted for up to
 `max_missing` frames, then lost); each track's keypoints are smoothed by its own One-Euro filter.
 """
 from __future__ import annotations
@@ -35,9 +36,10 @@ import numpy as np
 from ..core.results import CONFIDENT, FrameResult, Person, TrackState
 from ..core.topology import Topology
 from ..vision.nms import iou_matrix, pose_nms_indices
+from .association import box_of_state, keypoint_costs, measurement, scale_of
 from .box_plan import BoxPlan, take
 from .kalman import KalmanParams, PoseKalman
-from .pose_box import BodyParts, pose_box
+from .pose_box import BodyParts, plausible, pose_box
 from .smoothing import OneEuroFilter, OneEuroParams
 
 CHI2_95_2DOF = 5.991
@@ -105,23 +107,7 @@ class Track:
     state: TrackState = TrackState.TENTATIVE
     hits: int = 1
     missed: int = 0
-
-
-def _scale(box: np.ndarray) -> float:
-    return max(float(box[2] - box[0]), float(box[3] - box[1]), 1.0)
-
-
-def _measurement(person: Person, min_score: float) -> tuple[np.ndarray, np.ndarray]:
-    b = person.bbox
-    box = [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2, b[2] - b[0], b[3] - b[1]]
-    z = np.concatenate([box, person.keypoints.reshape(-1)])
-    seen = np.repeat(person.keypoint_scores >= min_score, 2)
-    return z, np.concatenate([np.ones(4, bool), seen])
-
-
-def _box_of_state(x: np.ndarray) -> np.ndarray:
-    cx, cy, w, h = x[:4]
-    return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], np.float32)
+    plausible: bool = False  # a body seen on one of its frames (`pose_box.plausible`)
 
 
 class Tracker:
@@ -177,7 +163,7 @@ class Tracker:
         predicted = ([], [], [])
         for t in self.tracks:
             if t.missed:
-                for part, v in zip(predicted, (_box_of_state(t.kalman.x + t.kalman.v),
+                for part, v in zip(predicted, (box_of_state(t.kalman.x + t.kalman.v),
                                                t.person.score, t.id)):
                     part.append(v)
                 continue
@@ -261,7 +247,7 @@ class Tracker:
             owners = [int(i) for i in plan.track_ids]
         kept = self._pose_nms(people)
         people, owners = [people[i] for i in kept], [owners[i] for i in kept]
-        measurements = [_measurement(p, cfg.keypoint_min_score) for p in people]
+        measurements = [measurement(p, cfg.keypoint_min_score) for p in people]
         pairs, free = self._associate(people, measurements, owners)
         self.lost_ids = []
         self.raw_keypoints = {}
@@ -270,13 +256,15 @@ class Tracker:
         for ti, pi in pairs:
             track, person = self.tracks[ti], people[pi]
             matched_tracks.add(ti)
-            track.scale = _scale(person.bbox)
+            track.scale = scale_of(person.bbox)
             track.kalman.update(*measurements[pi], track.scale)
             track.hits += 1
             track.missed = 0
+            track.plausible |= self._plausible(person)
             if track.state is TrackState.PREDICTED:  # back: it was confirmed before
                 track.state = TrackState.CONFIRMED
-            elif track.state is TrackState.TENTATIVE and track.hits >= cfg.confirm_hits:
+            elif track.state is TrackState.TENTATIVE and track.hits >= cfg.confirm_hits \
+                    and track.plausible:
                 track.state = TrackState.CONFIRMED
                 self.confirmed_total += 1
             out.append(self._emit(track, person, stamp))
@@ -315,7 +303,7 @@ class Tracker:
         pairs: list[tuple[int, int]] = []
         claimed = [(index[o], pi) for pi, o in enumerate(owners) if o in index]
         if claimed:  # a pose cropped from a track's box is that track's, if the gate agrees
-            maha, _ = self._keypoint_costs([self.tracks[ti] for ti, _ in claimed],
+            maha, _ = keypoint_costs([self.tracks[ti] for ti, _ in claimed],
                                            [measurements[pi] for _, pi in claimed])
             pairs = [pair for k, pair in enumerate(claimed) if maha[k, k] <= cfg.match_gate]
         taken_t, taken_p = {ti for ti, _ in pairs}, {pi for _, pi in pairs}
@@ -323,13 +311,13 @@ class Tracker:
         visible = [i for i, t in enumerate(self.tracks) if t.missed == 0 and i not in taken_t]
         missing = [i for i, t in enumerate(self.tracks) if t.missed > 0 and i not in taken_t]
         if visible and free:
-            maha, dist = self._keypoint_costs([self.tracks[ti] for ti in visible],
+            maha, dist = keypoint_costs([self.tracks[ti] for ti in visible],
                                               [measurements[pi] for pi in free])
             pairs += self._solve(np.where(maha <= cfg.match_gate, dist, _INF), visible, free,
                                  _INF / 2)
             free = [p for p in free if p not in {pi for _, pi in pairs}]
         if missing and free:
-            predicted = np.stack([_box_of_state(self.tracks[ti].kalman.x) for ti in missing])
+            predicted = np.stack([box_of_state(self.tracks[ti].kalman.x) for ti in missing])
             iou = iou_matrix(predicted, np.stack([people[pi].bbox for pi in free]))
             pairs += self._solve(1.0 - iou, missing, free, 1.0 - cfg.missing_iou)
             free = [p for p in free if p not in {pi for _, pi in pairs}]
@@ -340,39 +328,20 @@ class Tracker:
         r, c = self._assign(gated)
         return [(rows[i], cols[j]) for i, j in zip(r, c) if gated[i, j] < _INF]
 
-    @staticmethod
-    def _keypoint_costs(tracks: list[Track], measurements: list):
-        """Two [T, P] matrices between each track's prediction and each pose, over the pose's
-        confident keypoints (the box centre where it has none): the mean squared Mahalanobis
-        distance per keypoint (x and y together: 2 degrees of freedom), which gates, and the
-        mean distance in units of the track's size, which ranks. Ranking by Mahalanobis
-        distance alone would favour the least certain track (the fastest mover)."""
-        x = np.array([t.kalman.x for t in tracks])[:, None]  # [T, 1, D]
-        var = np.array([t.kalman.innovation_variance(t.scale) for t in tracks])[:, None]
-        z = np.array([m[0] for m in measurements])[None]  # [1, P, D]
-        seen = np.array([m[1][4::2] for m in measurements], np.float64)  # [P, K]
-        scale = np.array([t.scale for t in tracks])[:, None]  # [T, 1]
-        diff2 = (z - x) ** 2
-        d2 = diff2 / var
-        n = np.maximum(seen.sum(-1), 1)  # [P]
-        maha = np.einsum("tpk,pk->tp", d2[..., 4::2] + d2[..., 5::2], seen) / n
-        dist = np.einsum("tpk,pk->tp", np.sqrt(diff2[..., 4::2] + diff2[..., 5::2]), seen) / n
-        none = ~seen.any(-1)  # poses without a confident keypoint: use the box centre
-        if none.any():
-            maha[:, none] = (d2[..., 0] + d2[..., 1])[:, none]
-            dist[:, none] = np.sqrt(diff2[..., 0] + diff2[..., 1])[:, none]
-        return maha, dist / scale
-
     def _start(self, person: Person, measurement) -> Track:
-        track = Track(self._next_id, PoseKalman(measurement[0], _scale(person.bbox),
+        track = Track(self._next_id, PoseKalman(measurement[0], scale_of(person.bbox),
                                                 self.config.kalman),
-                      OneEuroFilter(self.config.one_euro), person, _scale(person.bbox))
+                      OneEuroFilter(self.config.one_euro), person, scale_of(person.bbox))
         self._next_id += 1
-        if self.config.confirm_hits <= 1:
+        track.plausible = self._plausible(person)
+        if self.config.confirm_hits <= 1 and track.plausible:
             track.state = TrackState.CONFIRMED
             self.confirmed_total += 1
         self.tracks.append(track)
         return track
+
+    def _plausible(self, person: Person) -> bool:
+        return plausible(person.keypoint_scores >= self.config.keypoint_min_score, self._parts)
 
     def _emit(self, track: Track, person: Person, stamp: float) -> Person:
         out = copy.copy(person)  # shallow: the arrays are replaced, never written in place
@@ -384,8 +353,13 @@ class Tracker:
         track.person = out
         return out
 
+    def predicted_box(self, track_id: int) -> np.ndarray | None:
+        """The Kalman box of a track missing in the last frame (None: seen, or not tracked)."""
+        track = next((t for t in self.tracks if t.id == track_id and t.missed), None)
+        return None if track is None else box_of_state(track.kalman.x)
+
     def _predicted_person(self, track: Track) -> Person:
         kps = track.kalman.x[4:].reshape(-1, 2).astype(np.float32)
-        return replace(track.person, bbox=_box_of_state(track.kalman.x), keypoints=kps,
+        return replace(track.person, bbox=box_of_state(track.kalman.x), keypoints=kps,
                        keypoint_scores=np.zeros(len(kps), np.float32), track_id=track.id,
                        track_state=TrackState.PREDICTED)

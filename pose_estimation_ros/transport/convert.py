@@ -14,7 +14,8 @@ import numpy as np
 from ..core.camera import deproject
 from ..core.results import CONFIDENT, FrameResult, Person, TrackState
 from ..core.topology import Topology
-from ..following.targets import facing_camera
+from ..following.targets import Target, facing_camera
+from ..stream.step import StepOutput
 from ..vision.draw import colour_for, draw_result
 
 
@@ -141,13 +142,30 @@ def marker_array(f: MessageFactory, header, result: FrameResult, k: np.ndarray,
     return f.new("visualization_msgs/msg/MarkerArray", markers=markers)
 
 
-def annotated_image(f: MessageFactory, header, bgr: np.ndarray, result: FrameResult,
-                    target_track_id: int = -1):
-    """The annotated image (`vision.draw.draw_result`) as a bgr8 sensor_msgs/Image."""
-    drawn = draw_result(bgr, result, target_track_id)
+def annotate(out: StepOutput) -> np.ndarray:
+    """The frame with everyone drawn, the follow target with its state (`vision.draw`)."""
+    seen = out.target_person is not None
+    return draw_result(out.image, out.result, out.target.track_id if seen or
+                       out.target_box is not None else -1, target_state=out.target.state.value,
+                       predicted_box=out.target_box)
+
+
+def annotated_image(f: MessageFactory, header, out: StepOutput):
+    """The annotated image (`annotate`) as a bgr8 sensor_msgs/Image."""
+    drawn = annotate(out)
     h, w = drawn.shape[:2]
     return f.new("sensor_msgs/msg/Image", header=header, height=h, width=w, encoding="bgr8",
                  is_bigendian=0, step=w * 3, data=f.uint8s(drawn.tobytes()))
+
+
+def follow_target(f: MessageFactory, header, target: Target):
+    """The follow target's state (FollowTarget)."""
+    position, valid = point(f, target.position)
+    return f.new("pose_estimation_ros/msg/FollowTarget", header=header,
+                 state=target.state.msg_value, track_id=int(target.track_id),
+                 seconds_since_seen=float(target.since_seen), reason=target.reason,
+                 position=position, position_valid=valid,
+                 position_predicted=bool(target.predicted and valid))
 
 
 def target_pose(f: MessageFactory, header, position: np.ndarray):

@@ -4,7 +4,9 @@
 path can write what the other does not.
 
 Topics without a leading slash are the package's own, under the node's namespace (`bag
---namespace`); the others (`/tf`, REP-155's `/humans/bodies/...`) are absolute. Each topic
+--namespace`), those starting `~/` under the node's own name (`bag` writes them under
+`<namespace>/pose_estimation_node/`); the others (`/tf`, REP-155's `/humans/bodies/...`) are
+absolute. Each topic
 names the QoS it is offered with (`qos`): `default` (keep last 10, reliable), `latched`
 (transient local, depth 1: the skeleton), `image` (depth 1), `reliable` (REP-155, as libhri
 subscribes), `tf` (depth 100, as tf2_ros's broadcaster).
@@ -18,6 +20,9 @@ from ..core.topology import Topology
 from ..stream.step import StepOutput
 from . import convert, rep155
 
+#: the node's default name (its private topics are under it)
+NODE_NAME = "pose_estimation_node"
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -29,10 +34,20 @@ class Topic:
     def absolute(self) -> bool:
         return self.name.startswith("/")
 
+    def resolved(self, namespace: str, node: str = NODE_NAME) -> str:
+        """The full name where a node named `node` under `namespace` publishes it."""
+        if self.absolute:
+            return self.name
+        if self.name.startswith("~/"):
+            return f"{namespace}/{node}/{self.name[2:]}"
+        return f"{namespace}/{self.name}"
+
 
 POSES = Topic("poses", "pose_estimation_ros/msg/PersonPoseArray")
 SKELETON = Topic("skeleton", "pose_estimation_ros/msg/Skeleton", "latched")
 TARGET_POSE = Topic("target_pose", "geometry_msgs/msg/PoseStamped")
+#: the node's private topic (`~/`): under its own name
+TARGET_STATE = Topic("~/target_state", "pose_estimation_ros/msg/FollowTarget")
 MARKERS = Topic("markers", "visualization_msgs/msg/MarkerArray")
 ANNOTATED = Topic("annotated_image", "sensor_msgs/msg/Image", "image")
 TF = Topic("/tf", "tf2_msgs/msg/TFMessage", "tf")
@@ -49,6 +64,8 @@ class OutputOptions:
     """Which outputs a stream has (`settings.build.output_options`)."""
 
     target_pose: bool = False  # with depth input: the follow target's 3D pose
+    #: target_pose also while the target is occluded, at its predicted position
+    target_pose_predicted: bool = False
     markers: bool = True
     annotated: bool = True
     body_tf: bool = False  # publish_tf: body_<track id> frames
@@ -84,7 +101,8 @@ class OutputPlan:
         """The topics every frame may use, in a fixed order (REP-155's per-body topics come
         and go with their bodies)."""
         o = self.options
-        wanted = [(POSES, True), (SKELETON, True), (TARGET_POSE, o.target_pose),
+        wanted = [(POSES, True), (SKELETON, True), (TARGET_STATE, True),
+                  (TARGET_POSE, o.target_pose),
                   (MARKERS, o.markers), (ANNOTATED, o.annotated), (TRACKED, o.rep155),
                   (TF, o.body_tf or o.rep155)]
         return [topic for topic, on in wanted if on]
@@ -101,17 +119,18 @@ class OutputPlan:
         header = f.new("std_msgs/msg/Header", frame_id=out.frame_id, stamp=f.new(
             "builtin_interfaces/msg/Time", sec=out.stamp_ns // 1_000_000_000,
             nanosec=out.stamp_ns % 1_000_000_000))
+        target = out.target
         msgs = [Outgoing(POSES, convert.pose_array(f, result, header, latency_s,
-                                                   out.target.track_id))]
-        person = out.target_person
-        if o.target_pose and person is not None and person.position is not None:
-            msgs.append(Outgoing(TARGET_POSE, convert.target_pose(f, header, person.position)))
+                                                   target.followed)),
+                Outgoing(TARGET_STATE, convert.follow_target(f, header, target))]
+        measured = target.position is not None and not target.predicted
+        if o.target_pose and (measured or (target.predicted and o.target_pose_predicted)):
+            msgs.append(Outgoing(TARGET_POSE, convert.target_pose(f, header, target.position)))
         if o.markers and out.colour_k is not None and (wanted is None or wanted(MARKERS)):
             msgs.append(Outgoing(MARKERS, convert.marker_array(f, header, result, out.colour_k,
                                                                o.marker_depth)))
         if o.annotated and out.image is not None and (wanted is None or wanted(ANNOTATED)):
-            msgs.append(Outgoing(ANNOTATED, convert.annotated_image(
-                f, header, out.image, result, out.target.track_id)))
+            msgs.append(Outgoing(ANNOTATED, convert.annotated_image(f, header, out)))
         if o.body_tf and (frames := convert.body_transforms(f, header, result)):
             msgs.append(Outgoing(TF, f.new(TF.type, transforms=frames)))
         if self.bodies is not None:

@@ -4,7 +4,9 @@
 Per person: the box and the label in the track's colour (`#id`, or the score when untracked),
 limbs of the left side in orange and of the right side in blue (centre lines in the track's
 colour), confident joints as white dots. The follow target gets a thick box and `TARGET`, with
-its distance in metres where its 3D centre is known.
+its distance in metres where its 3D centre is known and its state where it is not `tracking`
+(`reacquired`); while it is occluded, a dashed box at the tracker's predicted position says
+`TARGET occluded`.
 """
 from __future__ import annotations
 
@@ -30,8 +32,10 @@ def _side(name: str) -> int:
 
 
 def draw_result(image: np.ndarray, result: FrameResult, target_track_id: int = -1,
-                min_score: float = CONFIDENT) -> np.ndarray:
-    """Copy of `image` with every person drawn (see the module docstring)."""
+                min_score: float = CONFIDENT, target_state: str = "",
+                predicted_box: np.ndarray | None = None) -> np.ndarray:
+    """Copy of `image` with every person drawn (see the module docstring); `target_state`
+    and `predicted_box` are the follow target's state and, while occluded, its box."""
     out = image.copy()
     topology = result.topology
     sides = [_side(n) for n in topology.keypoints]
@@ -54,9 +58,30 @@ def draw_result(image: np.ndarray, result: FrameResult, target_track_id: int = -
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, 3 * thick if is_target else 1)
         label = f"{person.score:.2f}" if person.track_id < 0 else f"#{person.track_id}"
         if is_target:
-            label += " TARGET"
+            label += " TARGET" + (f" {target_state}" if target_state not in ("", "tracking")
+                                  else "")
             if person.position is not None and np.all(np.isfinite(person.position)):
                 label += f" {float(np.linalg.norm(person.position)):.2f} m"
         cv2.putText(out, label, (x1, max(y1 - 4, 10)), cv2.FONT_HERSHEY_SIMPLEX, font, colour,
                     thick, cv2.LINE_AA)
+    if predicted_box is not None:
+        x1, y1, x2, y2 = np.round(predicted_box).astype(int)
+        colour = colour_for(target_track_id)
+        _dashed(out, (x1, y1), (x2, y2), colour, 2 * thick, 6 * thick)
+        cv2.putText(out, f"#{target_track_id} TARGET {target_state or 'occluded'}",
+                    (x1, max(y1 - 4, 10)), cv2.FONT_HERSHEY_SIMPLEX, font, colour, thick,
+                    cv2.LINE_AA)
     return out
+
+
+def _dashed(out: np.ndarray, a: tuple[int, int], b: tuple[int, int], colour, thick: int,
+            dash: int) -> None:
+    """A rectangle of dashes from corner `a` to corner `b`."""
+    corners = [a, (b[0], a[1]), b, (a[0], b[1]), a]
+    for (x1, y1), (x2, y2) in zip(corners, corners[1:]):
+        length = max(abs(x2 - x1), abs(y2 - y1), 1)
+        for start in range(0, length, 2 * dash):
+            t0, t1 = start / length, min(start + dash, length) / length
+            cv2.line(out, (round(x1 + (x2 - x1) * t0), round(y1 + (y2 - y1) * t0)),
+                     (round(x1 + (x2 - x1) * t1), round(y1 + (y2 - y1) * t1)), colour, thick,
+                     cv2.LINE_AA)

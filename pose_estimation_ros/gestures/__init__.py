@@ -1,0 +1,1 @@
+"""Gestures of tracked people, read from their keypoint tracks (no model of their own)."""
