@@ -35,8 +35,12 @@ from .appearance import Signature, signature
 
 @dataclass(frozen=True)
 class ReidConfig:
+    """The rules of the module docstring; README "The followed person stays the followed
+    person" has the measurements behind `threshold` and `margin`."""
+
     #: seconds a lost track can be re-identified; 0 turns re-identification off
     window: float = 10.0
+    #: the largest appearance distance of a match, and how much nearer than any other it is
     threshold: float = 0.45
     margin: float = 0.1
     #: metres per second a person may have walked while unseen, and metres on top
