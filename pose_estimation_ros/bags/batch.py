@@ -10,45 +10,21 @@ import csv
 import os
 import shutil
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, replace
 from pathlib import Path
 
 import yaml
 
 from ..transport.plan import OutputOptions
+from .inputs import find_bags, output_name
 from .outputs import CSV_COLUMNS
 from .process import BagJob, remove_if_empty, sidecar_path, table_path, work_path
 from .topics import BagError
-from .worker import process_one
-
-
-def find_bags(inputs: list[str]) -> list[Path]:
-    """Each input is a rosbag2 folder, a ROS 1 .bag, or a folder holding such bags."""
-    bags: list[Path] = []
-    for text in inputs:
-        path = Path(text)
-        if _is_bag(path):
-            bags.append(path)
-        elif path.is_dir():
-            found = sorted(p for p in path.iterdir() if _is_bag(p))
-            if not found:
-                raise BagError(f"{path}: neither a bag nor a folder of bags (a rosbag2 folder "
-                               "has metadata.yaml; ROS 1 bags end in .bag)")
-            bags.extend(found)
-        else:
-            raise BagError(f"{path}: no such bag")
-    return bags
-
-
-def _is_bag(path: Path) -> bool:
-    return (path.is_dir() and (path / "metadata.yaml").is_file()) or \
-        (path.is_file() and path.suffix in (".bag", ".mcap", ".db3"))
 
 
 def output_paths(out_dir: Path, bag: Path) -> tuple[Path, Path]:
     """The output bag and its sidecar for one input bag."""
-    output = out_dir / f"{bag.stem if bag.is_file() else bag.name}.poses"
+    output = out_dir / output_name(bag)
     return output, sidecar_path(output)
 
 
@@ -162,40 +138,19 @@ def _run_backend(args, todo, options, config, parameters, jobs) -> list:
     def report(job, outcome) -> None:
         if overall is not None:
             overall.update(1)
+    from .local import run_local
+
     try:
         if args.backend == "ray":
             from .ray_backend import run as run_on_ray
 
             return run_on_ray(todo, options, config, parameters, args.ray_address, jobs,
                               not args.no_progress, report)
-        return _run_local(todo, options, config, parameters, jobs, not args.no_progress,
-                          report)
+        return run_local(todo, options, config, parameters, jobs, not args.no_progress,
+                         report)
     finally:
         if overall is not None:
             overall.close()
-
-
-def _run_local(todo, options, config, parameters, jobs, progress, report) -> list:
-    outcomes: dict[int, object] = {}
-    if jobs == 1:
-        for i, job in enumerate(todo):
-            try:
-                outcomes[i] = process_one(job, options, config, parameters, 1, progress)
-            except Exception as exc:  # any failure is this bag's; the others go on
-                outcomes[i] = exc
-            report(job, outcomes[i])
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(process_one, job, options, config, parameters, 1 + i % jobs,
-                                   progress): i for i, job in enumerate(todo)}
-            for future in as_completed(futures):
-                i = futures[future]
-                try:
-                    outcomes[i] = future.result()
-                except Exception as exc:  # any failure is this bag's; the others go on
-                    outcomes[i] = exc
-                report(todo[i], outcomes[i])
-    return [(job, outcomes[i]) for i, job in enumerate(todo)]
 
 
 def _reason(job: BagJob, exc: Exception) -> str:

@@ -65,6 +65,9 @@ class BagJob:
     table: bool = False  # write the bag's long-form table, `table_path(output)`
     max_pixels: int = MAX_PIXELS
     select_target: tuple[str, ...] = ()  # `--select-target T:ID` (`stream.selections`)
+    #: while this file exists the bag stops (a KeyboardInterrupt: its partial files go):
+    #: how the Ray backend stops the bags of a stopped run
+    stop_file: Path | None = None
     #: what the output bag holds besides poses and the skeleton (markers, annotated, TF,
     #: REP-155); target_pose follows the depth topic
     outputs: OutputOptions = OutputOptions(markers=False, annotated=False)
@@ -242,6 +245,8 @@ def _run(job: BagJob, step: FrameStep, reader, chosen, out: BagOutput, table: Ta
     log_time = 0
     for conn, log_time, raw in _messages(reader, list(wanted.values()), job.input):
         read[conn.id] += 1
+        if job.stop_file is not None and read[conn.id] % 8 == 0 and job.stop_file.exists():
+            raise KeyboardInterrupt("stopped")
         if conn.id in out.copies:
             out.copy(conn, log_time, raw, reader)
         if conn.topic not in run.roles:

@@ -9,13 +9,15 @@ must be on a filesystem every node sees (NFS, a mounted bucket), as the inputs m
 
 Faults: a task that raises is that bag's failure (counted, no sidecar); a worker process that
 dies (killed, out of memory) is retried by Ray up to `RETRIES` times, the bag written from
-scratch each time, then failed. Ctrl-C cancels the tasks not yet done and removes their
-partial files, so only complete outputs stay. `ray` is an optional extra, imported here only.
+scratch each time, then failed. Ctrl-C, and SIGTERM alike, cancels the tasks not yet done and
+removes their partial files, so only complete outputs stay. `ray` is an optional extra,
+imported here only.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
+from ..core.interrupt import interrupt_on_sigterm
 from .process import BagJob
 from .worker import process_one
 
@@ -45,8 +47,10 @@ def run(todo: list[BagJob], options, config, parameters: dict, address: str, cpu
     if not ray.is_initialized():
         kwargs = {"address": address} if address else {"num_cpus": cpus}
         ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
-    todo = [replace(job, input=job.input.resolve(), output=job.output.resolve())
-            for job in todo]  # a worker's directory is not the driver's
+        interrupt_on_sigterm()  # Ray's driver installs a SIGTERM handler of its own
+    stop = todo[0].output.resolve().parent / ".partial" / ".stop" if todo else None
+    todo = [replace(job, input=job.input.resolve(), output=job.output.resolve(),
+                    stop_file=stop) for job in todo]  # a worker's directory is not the driver's
     gpu = options.runtime.provider in ("cuda", "tensorrt")
     task = ray.remote(num_cpus=max(1, options.runtime.threads), num_gpus=1 if gpu else 0,
                       max_calls=0, max_retries=RETRIES, retry_exceptions=False)(process_one)
@@ -71,10 +75,26 @@ def run(todo: list[BagJob], options, config, parameters: dict, address: str, cpu
             outcomes[ref] = outcome
             report(refs[ref], outcome)
     except KeyboardInterrupt:
-        for ref in pending:
-            ray.cancel(ref, force=True)
-        # their workers are killed asynchronously: wait until they are gone, so none writes
-        # after the caller removes what the unfinished bags had begun
-        ray.wait(pending, num_returns=len(pending), timeout=CANCEL_WAIT_S)
+        _cancel(ray, pending, stop)
         raise
     return [(refs[ref], outcomes[ref]) for ref in refs]  # the order of `todo`
+
+
+def _cancel(ray, pending: list, stop) -> None:
+    """Stop the tasks not done and wait until they have: the stop file tells each (running:
+    within 8 messages; not started: at once) to end, removing its partial files on the way
+    out; only one that has not ended after CANCEL_WAIT_S is killed. (`ray.cancel` of a task
+    that is just completing aborts the driver: Ray's "Tried to complete task that was not
+    pending", ray-project/ray#54798, still in 2.60.) The caller then removes whatever the
+    unfinished bags had begun."""
+    if not pending:
+        return
+    stop.parent.mkdir(parents=True, exist_ok=True)
+    stop.touch()
+    try:
+        _, left = ray.wait(pending, num_returns=len(pending), timeout=CANCEL_WAIT_S)
+        for ref in left:
+            ray.cancel(ref, force=True)
+        ray.wait(left, num_returns=len(left), timeout=CANCEL_WAIT_S)
+    finally:
+        stop.unlink(missing_ok=True)

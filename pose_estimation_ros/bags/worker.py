@@ -49,6 +49,17 @@ def _environment() -> dict:
 
 #: one step per worker process (its models loaded once), reused for the bags of a run
 _STEP: dict = {"key": None, "step": None, "bags": 0}
+#: this worker process was told to stop (`stop_worker`), and whether a bag is under way
+_STATE = {"stop": False, "busy": False}
+
+
+def stop_worker() -> None:
+    """A local worker process is stopped (SIGTERM): the bag under way is abandoned (its
+    partial files removed on the way out), no other is started, and an idle worker exits."""
+    _STATE["stop"] = True
+    if _STATE["busy"]:
+        raise KeyboardInterrupt("stopped")
+    os._exit(0)
 
 
 def process_one(job: BagJob, options, config, parameters: dict, position: int = 1,
@@ -56,6 +67,17 @@ def process_one(job: BagJob, options, config, parameters: dict, position: int = 
     """One bag by one backend's worker: its outputs, then its sidecar (last); returns the
     sidecar's record. Raises for a bag that fails (a BagError with the reason, or whatever
     the failure was); `position` is its progress bar's line."""
+    if _STATE["stop"] or (job.stop_file is not None and job.stop_file.exists()):
+        raise KeyboardInterrupt("stopped")
+    _STATE["busy"] = True
+    try:
+        return _process(job, options, config, parameters, position, progress, backend)
+    finally:
+        _STATE["busy"] = False
+
+
+def _process(job: BagJob, options, config, parameters: dict, position: int, progress: bool,
+             backend: str) -> dict:
     from ..stream.step import create_step
     from .types import typestore
 

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 
+from ..core import interrupt
 from ..models.store import ModelError
 from ..pipelines.registry import PIPELINES
 from ..settings.cli import add_settings, check_flags, values_of
@@ -49,10 +52,34 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def program() -> None:
+    """The `pose-estimation-ros` program: `main`, and a command stopped by Ctrl-C or SIGTERM
+    (both clean up the same way: `bags.local`) ends killed by that signal once it has
+    cleaned up, as a shell, systemd or a batch scheduler expects (`$?` 130 / 143); the exit
+    handlers (a local Ray instance's shutdown) run first."""
+    code = main()
+    if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        import atexit
+        import os
+
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(code - 128, signal.SIG_DFL)
+        os.kill(os.getpid(), code - 128)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The command's exit code: 0 done, 2 an error (one `error:` line), 130 / 143 stopped by
+    Ctrl-C / SIGTERM (which do the same: `bags.local`)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+    before = signal.getsignal(signal.SIGTERM)
+    interrupt.received.clear()
+    if threading.current_thread() is threading.main_thread():
+        interrupt.interrupt_on_sigterm()
     try:
         if args.command in TABLE_COMMANDS:
             args.values = values_of(args, args.command)
@@ -61,7 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelError, ImageError, ValueError, KeyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        name = "SIGTERM" if "SIGTERM" in interrupt.received else "SIGINT"
+        print(f"stopped by {name}: what was not finished is removed", file=sys.stderr)
+        return 128 + signal.Signals[name].value
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, before)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    program()

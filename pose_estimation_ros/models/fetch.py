@@ -1,9 +1,11 @@
 """Downloading model files from their official sources into the cache (`models prepare`,
 `demo`): the only module that touches the network.
 
-Every file is written as `<name>.part`, checked against its sha256 and only then renamed, so a
-wrong or interrupted download leaves nothing in the cache. A model with no official digest gets
-the digest of its first download recorded beside it (`<file>.json`) and checked afterwards.
+Every file is written under a new name of its own in the cache folder (created exclusively,
+never through a link another user planted there: `store.new_file`), checked against its
+sha256 and only then renamed, so a wrong or interrupted download leaves nothing in the cache
+and writes nothing outside it. A model with no official digest gets the digest of its first
+download recorded beside it (`<file>.json`) and checked afterwards.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ from .store import (
     check_sha,
     find_file,
     find_sources,
+    new_file,
+    no_follow,
     record_path,
     resolve,
     sha256_of,
@@ -75,7 +79,7 @@ def download(url: str, dest: Path) -> None:
     from tqdm import tqdm
 
     log.info("downloading %s", url)
-    with _open(url) as resp, open(dest, "wb") as out:
+    with _open(url) as resp, open(dest, "wb", opener=no_follow) as out:
         total = resp.headers.get("Content-Length") if hasattr(resp, "headers") else None
         with tqdm(total=int(total) if total else None, unit="B", unit_scale=True,
                   desc=Path(url).name, disable=None, leave=False) as bar:
@@ -99,14 +103,14 @@ def extract_member(archive: Path, member: str, dest: Path) -> None:
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zf:
             name = _member_name(zf.namelist(), member)
-            with zf.open(name) as src, open(dest, "wb") as out:
+            with zf.open(name) as src, open(dest, "wb", opener=no_follow) as out:
                 shutil.copyfileobj(src, out)
         return
     with tarfile.open(archive, "r:*") as tf:
         src = tf.extractfile(_member_name(tf.getnames(), member))
         if src is None:
             raise ModelError(f"{member} in {archive} is not a file")
-        with src, open(dest, "wb") as out:
+        with src, open(dest, "wb", opener=no_follow) as out:
             shutil.copyfileobj(src, out)
 
 
@@ -219,7 +223,7 @@ def fetch(spec: ModelSpec, files: list[tuple[str, tuple[str, ...]]], tmp: Path) 
     folder.mkdir(parents=True, exist_ok=True)
     for name, digests in files:
         dest = folder / name
-        part = dest.with_name(name + ".part")
+        part = new_file(folder, name)
         try:
             origin = _fetch_one(spec, name, part, tmp)
             check_sha(spec, part, digests)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .specs import ModelSpec, get_spec
-from .store import ModelError, cache_dir, resolve
+from .store import ModelError, cache_dir, load
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,10 @@ class Model:
     keeps the time spent inside onnxruntime in `last_ms` (per thread: one model may serve
     several streams, each on its own thread)."""
 
-    def __init__(self, spec: ModelSpec, path: Path, options: RuntimeOptions):
+    def __init__(self, spec: ModelSpec, path: Path, options: RuntimeOptions,
+                 data: bytes | None = None):
+        """`data`: the file's verified bytes (`store.load`), which the session is built
+        from; None: the file at `path` as it is."""
         import onnxruntime as ort
 
         self.spec = spec
@@ -114,7 +117,8 @@ class Model:
                                     "1" if options.spin else "0")
         so.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(path), sess_options=so,
+            self.session = ort.InferenceSession(str(path) if data is None else data,
+                                                sess_options=so,
                                                 providers=_provider_list(options, spec.id))
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"model {spec.id!r}: onnxruntime cannot load {path}: {exc}") \
@@ -193,7 +197,7 @@ class ModelPool:
         key = (model_id, options)
         with self._lock:
             if key not in self._models:
-                self._models[key] = Model(get_spec(model_id), resolve(model_id), options)
+                self._models[key] = _load(model_id, options)
             return self._models[key]
 
     def __len__(self) -> int:
@@ -222,4 +226,10 @@ def open_model(model_id: str, options: RuntimeOptions | None = None,
     """A loaded model: from `pool` where given (shared), else a new session."""
     if pool is not None:
         return pool.open(model_id, options)
-    return Model(get_spec(model_id), resolve(model_id), options or RuntimeOptions())
+    return _load(model_id, options or RuntimeOptions())
+
+
+def _load(model_id: str, options: RuntimeOptions) -> Model:
+    """A session built from the bytes whose digest was checked (`store.load`)."""
+    path, data = load(model_id)
+    return Model(get_spec(model_id), path, options, data)

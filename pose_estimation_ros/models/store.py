@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,19 @@ def find_file(name: str) -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+def no_follow(path, flags: int) -> int:
+    """An `open` opener that never follows a symbolic link at `path`."""
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o644)
+
+
+def new_file(folder: Path, name: str) -> Path:
+    """A new empty file in `folder` for `name` to be written into and renamed from: a name no
+    one can have planted a link at (created exclusively, `tempfile.mkstemp`)."""
+    fd, path = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    os.close(fd)
+    return Path(path)
 
 
 def sha256_of(path: Path) -> str:
@@ -208,6 +222,27 @@ def resolve(model_id: str) -> Path:
         f"model {spec.id!r} not found: looked for {wanted} in {_searched()}. "
         f"Run `{FIX} {spec.id}` (downloads from {download_origin(spec)}), or point "
         "POSE_ESTIMATION_MODELS at a folder holding it.")
+
+
+def load(model_id: str) -> tuple[Path, bytes]:
+    """The verified ONNX file of `model_id` and its bytes, read once and checked as read: a
+    file swapped between `resolve`'s check and the loading is refused, never loaded (the
+    runtime builds its session from these bytes, not from the path again)."""
+    spec = get_spec(model_id)
+    path = resolve(model_id)
+    data = path.read_bytes()
+    if spec.convert_from is not None:
+        expected = (_record(path).get("sha256"),)
+    elif spec.sha256:
+        expected = accepted_digests(spec)
+    else:
+        expected = (_record(path).get("sha256"),) if _record(path).get("sha256") else ()
+    if expected and hashlib.sha256(data).hexdigest() not in expected:
+        raise ModelError(f"model {spec.id!r}: {path} changed after it was checked (now sha256 "
+                         f"{hashlib.sha256(data).hexdigest()}, expected {' or '.join(expected)})"
+                         "; nothing was loaded from it. Is another process writing the model "
+                         "folder?")
+    return path, data
 
 
 def download_origin(spec: ModelSpec) -> str:

@@ -2,6 +2,8 @@
 value names, constants as initializers, nodes, and the file written whole or not at all."""
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +69,14 @@ def write_model(model, onnx_path: Path) -> None:
     onnx.checker.check_model(model)
     onnx_path = Path(onnx_path)
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = onnx_path.with_suffix(onnx_path.suffix + ".part")
-    tmp.write_bytes(model.SerializeToString())
-    tmp.replace(onnx_path)
+    # a new file of its own, written through its descriptor: a link planted in a cache
+    # others can write to is never followed
+    fd, tmp = tempfile.mkstemp(dir=onnx_path.parent, prefix=f".{onnx_path.name}.",
+                               suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(model.SerializeToString())
+        os.replace(tmp, onnx_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
