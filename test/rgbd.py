@@ -51,12 +51,21 @@ def stamp(i: int) -> int:
     return STAMP0 + i * PERIOD
 
 
+def compressed_depth(depth: np.ndarray) -> bytes:
+    """image_transport's compressedDepth of a 16UC1 image: a 12-byte header (format 0 and
+    two unused quantisation floats for 16-bit depth), then the PNG."""
+    import struct
+
+    return struct.pack("<iff", 0, 0.0, 0.0) + cv2.imencode(".png", depth)[1].tobytes()
+
+
 def write_bag(path: Path, data, store, depth_delay_ns: int = 5_000_000,
-              stamps: list[int] | None = None) -> None:
+              stamps: list[int] | None = None, compressed: bool = False) -> None:
     """A RealSense-style recording: rgb8 colour, 16UC1 aligned depth with the colour stamp,
     both CameraInfos; logged when received (colour 30 ms after its stamp, depth later).
     `stamps`: each frame's (default: 10 Hz from STAMP0); the log times go on at 10 Hz
-    whatever the stamps do (a looped recording's stamps start over, its log times not)."""
+    whatever the stamps do (a looped recording's stamps start over, its log times not).
+    `compressed`: depth as image_transport's compressedDepth (png), not a raw Image."""
     from rosbags.rosbag2 import StoragePlugin, Writer
 
     from pose_estimation_ros.bags.types import BagMessages
@@ -64,8 +73,9 @@ def write_bag(path: Path, data, store, depth_delay_ns: int = 5_000_000,
     f = BagMessages(store)
     k = k_matrix().reshape(-1)
     with Writer(path, version=8, storage_plugin=StoragePlugin.MCAP) as writer:
+        depth_type = "sensor_msgs/msg/CompressedImage" if compressed else "sensor_msgs/msg/Image"
         conns = {t: writer.add_connection(t, kind, typestore=store) for t, kind in (
-            (COLOUR, "sensor_msgs/msg/Image"), (DEPTH, "sensor_msgs/msg/Image"),
+            (COLOUR, "sensor_msgs/msg/Image"), (DEPTH, depth_type),
             (COLOUR_INFO, "sensor_msgs/msg/CameraInfo"),
             (DEPTH_INFO, "sensor_msgs/msg/CameraInfo"))}
 
@@ -87,6 +97,9 @@ def write_bag(path: Path, data, store, depth_delay_ns: int = 5_000_000,
                 "sensor_msgs/msg/Image", header=header, height=h, width=w, encoding="rgb8",
                 step=w * 3, data=rgb.reshape(-1)))
             write(DEPTH, received + depth_delay_ns, f.new(
+                "sensor_msgs/msg/CompressedImage", header=header,
+                format="16UC1; compressedDepth png",
+                data=np.frombuffer(compressed_depth(depth), np.uint8)) if compressed else f.new(
                 "sensor_msgs/msg/Image", header=header, height=h, width=w, encoding="16UC1",
                 step=w * 2, data=depth.view(np.uint8).reshape(-1)))
 

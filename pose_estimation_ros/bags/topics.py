@@ -20,8 +20,9 @@ def choose_topics(connections, job) -> dict[str, object]:
     by_topic = {}
     for c in connections:
         by_topic.setdefault(c.topic, c)
-    listing = ", ".join(f"{t} ({c.msgtype}, {c.msgcount} messages)" for t, c in
-                        sorted(by_topic.items())) or "no topics"
+    listing = ", ".join(
+        f"{t} ({c.msgtype}, {c.msgcount} message{'' if c.msgcount == 1 else 's'})"
+        for t, c in sorted(by_topic.items())) or "no topics"
     chosen = {"image": _image(by_topic, job, listing)}
     for role, topic in (("depth", job.depth_topic), ("info", job.camera_info_topic),
                         ("depth_info", job.depth_info_topic)):

@@ -7,6 +7,9 @@ parameters, sharing one set of loaded models; each node keeps its own tracker an
 Our own SIGINT/SIGTERM handling: the first signal stops the spin loop, further ones (`ros2
 launch` forwards a second SIGINT on a terminal Ctrl-C) are ignored, and the worker stops before
 the context goes, so nothing is published into a dead context and no traceback is printed.
+The node also shuts down cleanly when the process that started it is gone (`ros2 launch`
+killed by SIGTERM leaves its children running, ros2/launch#666: they are re-parented, which
+the spin loop notices within 0.1 s).
 The executor is shut down explicitly before the context: left to the garbage collector, its
 SIGINT guard condition is destroyed after the context and rclpy prints an InvalidHandle
 traceback at exit.
@@ -14,11 +17,13 @@ traceback at exit.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 
 import rclpy
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.utilities import remove_ros_args
 
@@ -46,22 +51,22 @@ def main(args=None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    parent = os.getppid()  # the process that started this one (`ros2 launch`, `ros2 run`)
     nodes, code, executor = [], 0, None
     pool = ModelPool() if len(namespaces) > 1 else None
     try:
-        for ns in namespaces:
-            nodes.append(PoseEstimationNode(pool=pool, **({"namespace": ns} if ns else {})))
-            node = nodes[-1]
-            if node.values["autostart"] is True and not node.start():
-                node.get_logger().fatal("cannot start: exiting with code 1")
-                code = 1
-                break
+        code = _start(nodes, namespaces, pool)
         if code == 0:
             executor = SingleThreadedExecutor()
             for node in nodes:
                 executor.add_node(node)
             while not stop.is_set() and rclpy.ok():
                 executor.spin_once(timeout_sec=0.1)
+                if os.getppid() != parent:  # it died (SIGKILLed, or SIGTERMed launch)
+                    nodes[0].get_logger().warning(
+                        f"the process that started this node (pid {parent}) is gone: "
+                        "shutting down")
+                    break
     except ExternalShutdownException:
         pass
     finally:
@@ -74,6 +79,21 @@ def main(args=None) -> int:
         rclpy.try_shutdown()
     return code
 
+
+def _start(nodes: list, namespaces: list[str], pool) -> int:
+    """Create (and with autostart, configure and activate) a node per namespace: 0, or 1
+    after one FATAL line saying why one could not start."""
+    for ns in namespaces:
+        try:
+            nodes.append(PoseEstimationNode(pool=pool, **({"namespace": ns} if ns else {})))
+        except ParameterException as exc:  # rclpy's own parameters (use_sim_time: 'yes')
+            rclpy.logging.get_logger("pose_estimation_node").fatal(f"invalid parameter: {exc}")
+            return 1
+        node = nodes[-1]
+        if node.values["autostart"] is True and not node.start():
+            node.get_logger().info("cannot start: exiting with code 1")
+            return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import logging
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.clock import Clock, ClockType
 from rclpy.exceptions import InvalidParameterValueException
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.parameter import Parameter
@@ -42,6 +43,7 @@ from .support import (
     descriptor,
     diagnostic_status,
     floats_stay_floats,
+    logged_transition,
     refuse_invalid_transitions,
 )
 
@@ -91,8 +93,11 @@ class PoseEstimationNode(LifecycleNode):
         self.create_service(SelectTarget, "~/select_target", self._on_select_target)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         period = self.values["diagnostics_period"]
+        # housekeeping on the steady clock: with use_sim_time and no /clock (a bag not
+        # playing yet, or ended) the ROS clock stands still, and so would these timers
+        self.steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(period if BY_NAME["diagnostics_period"].check(period) is None else 1.0,
-                          self._publish_diagnostics)
+                          self._publish_diagnostics, clock=self.steady)
 
     def _keep_float_types(self) -> None:
         """A parameter file's `det_score: 1` is declared as an integer: store the float it
@@ -109,6 +114,7 @@ class PoseEstimationNode(LifecycleNode):
         return self.stream.step.pipeline if self.stream is not None else None
 
     # ---- lifecycle --------------------------------------------------------------------------
+    @logged_transition
     def on_configure(self, state) -> TransitionCallbackReturn:
         problems = check_all(self.values)  # each value, then the rules between them
         for reason in problems:
@@ -122,27 +128,36 @@ class PoseEstimationNode(LifecycleNode):
             self.get_logger().fatal(f"cannot load the {self.values['pipeline']} pipeline: {exc}")
             return FAILURE
         self.fault = None
-        self.outputs = Outputs(self, output_options(self.values), config.tracking)
-        self.stream = LiveStream(
-            step, decode=lambda msg: _decode(msg, self.values["max_image_pixels"]),
-            publish=self._publish, log=self._log,
-            now_ns=lambda: self.get_clock().now().nanoseconds,
-            decode_depth=depth_message_to_array if config.use_depth else None)
-        self.scheduler = self.stream.scheduler
-        self.stream.start()
+        try:
+            self.outputs = Outputs(self, output_options(self.values), config.tracking)
+            self.stream = LiveStream(
+                step, decode=lambda msg: _decode(msg, self.values["max_image_pixels"]),
+                publish=self._publish, log=self._log,
+                now_ns=lambda: self.get_clock().now().nanoseconds,
+                decode_depth=depth_message_to_array if config.use_depth else None)
+            self.scheduler = self.stream.scheduler
+            self.stream.start()
+        except Exception:  # nothing half-made stays (`logged_transition` says why)
+            self._stop_stream()
+            if self.outputs is not None:
+                self.outputs.destroy()
+                self.outputs = None
+            raise
         models = ", ".join(f"{m.spec.id} on {m.provider}" for m in self.pipeline.models)
         self.get_logger().info(f"configured: pipeline {self.values['pipeline']}: {models}")
         return super().on_configure(state)
 
+    @logged_transition
     def on_activate(self, state) -> TransitionCallbackReturn:
         self.inputs.subscribe()
         if self.values["qos_reliability"] == "auto":  # follow publishers that come and go
-            self.qos_timer = self.create_timer(1.0, self.inputs.check_qos)
+            self.qos_timer = self.create_timer(1.0, self.inputs.check_qos, clock=self.steady)
         result = super().on_activate(state)
         self.outputs.publish_start(self.pipeline.topology)
         self.active = True
         return result
 
+    @logged_transition
     def on_deactivate(self, state) -> TransitionCallbackReturn:
         self.active = False
         if self.stream is not None and self.stream.error:  # to on_error: see _publish_diagnostics
@@ -154,6 +169,7 @@ class PoseEstimationNode(LifecycleNode):
             self.qos_timer = None
         return super().on_deactivate(state)
 
+    @logged_transition
     def on_cleanup(self, state) -> TransitionCallbackReturn:
         self._stop_stream()
         self.outputs.destroy()
@@ -170,10 +186,11 @@ class PoseEstimationNode(LifecycleNode):
         self.inputs.unsubscribe()
         if self.stream is not None:
             self.on_cleanup(state)
-        self.get_logger().error("processing stopped by a fault (above): the node is "
-                                "unconfigured; configure and activate it again")
+        self.get_logger().error(f"processing stopped by a fault ({self.fault or 'above'}): "
+                                "the node is unconfigured; configure and activate it again")
         return SUCCESS
 
+    @logged_transition
     def on_shutdown(self, state) -> TransitionCallbackReturn:
         if self.active:
             self.on_deactivate(state)
@@ -185,8 +202,8 @@ class PoseEstimationNode(LifecycleNode):
     def start(self) -> bool:
         """configure then activate (autostart); False, after a fatal log line, when either
         fails."""
-        if self.trigger_configure() != SUCCESS:
-            self.get_logger().fatal("configure failed (see above)")
+        if self.trigger_configure() != SUCCESS:  # its FATAL line said why
+            self.get_logger().info("configure failed")
             return False
         if self.trigger_activate() != SUCCESS:
             self.get_logger().fatal("activate failed")

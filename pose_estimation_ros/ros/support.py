@@ -4,6 +4,7 @@ floats floats, the guard of the change_state service, the bridge from the core's
 logging to the ROS logger, and the DiagnosticStatus of the node's figures."""
 from __future__ import annotations
 
+import functools
 import logging
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
@@ -85,3 +86,19 @@ def refuse_invalid_transitions(node) -> None:
             response.success = False
             return response
     service.callback = change_state
+
+
+def logged_transition(callback):
+    """A lifecycle callback that raises is logged with its cause (one FATAL line) and fails
+    the transition, instead of rclpy turning it into an error with nothing said."""
+    from rclpy.lifecycle import TransitionCallbackReturn
+
+    @functools.wraps(callback)
+    def transition(node, state):
+        try:
+            return callback(node, state)
+        except Exception as exc:  # anything: the transition fails, saying why
+            node.get_logger().fatal(f"{callback.__name__.removeprefix('on_')} failed: "
+                                    f"{type(exc).__name__}: {exc}")
+            return TransitionCallbackReturn.FAILURE
+    return transition
