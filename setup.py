@@ -31,7 +31,8 @@ setup(
                  "hypothesis>=6.0", "scikit-image>=0.19", "rosbags>=0.9.19",
                  "pycocotools>=2.0.6", "ray>=2.9"],
     },
-    entry_points={"console_scripts": ["pose-estimation-ros=pose_estimation_ros.cli.main:program"]},
+    entry_points={"console_scripts": [
+        "pose-estimation-ros=pose_estimation_ros.cli.program:program"]},
     data_files=[("share/pose_estimation_ros", ["package.xml"]),
                 ("share/pose_estimation_ros/msg", [f"msg/{name}.msg" for name in (
                     "Keypoint", "PersonPose", "PersonPoseArray", "Skeleton", "FollowTarget")]),

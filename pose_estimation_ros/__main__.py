@@ -1,3 +1,3 @@
-from .cli.main import program
+from .cli.program import program
 
 program()

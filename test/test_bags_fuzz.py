@@ -3,7 +3,12 @@ flipped, with runs of bytes zeroed, with a record's opcode overwritten. Whatever
 command ends with exit 0 or 2 (never a traceback), and a result is either complete (every image
 message the bag's index holds was read and counted, processed or rejected with its reason) or
 says what is missing; a bag that cannot be read leaves nothing that looks complete. A seeded
-generator (seed and case in each failure message) so that a failure can be replayed."""
+generator (seed and case in each failure message) so that a failure can be replayed.
+
+Also generated: sets of bags whose names repeat across folders and formats, given as folders,
+single bags or the same bag twice, written into a separate folder or one of the inputs: two
+bags with one output name are refused before anything is written, and a run into an input
+folder can be run again with `--resume` without taking its outputs for bags."""
 import contextlib
 import io
 import os
@@ -124,3 +129,79 @@ def test_damaged_bags_are_complete_or_say_what_is_missing(originals, tmp_path):
             outcomes["refused"] += 1
     print(f"\nbag fuzz, seed {SEED}: {outcomes}")
     assert all(outcomes.values()), outcomes  # the generator reaches every kind of outcome
+
+
+def _bag_set(rng: random.Random, root, originals) -> dict:
+    """Folders of bags whose names repeat across folders (and across formats: `sess/` and
+    `sess.bag` both write `sess.poses`), and the inputs a user would give: folders, single
+    bags, the same bag twice, through another spelling of its path."""
+    bags: dict = {}
+    for f in range(rng.randint(1, 3)):
+        folder = root / rng.choice(["study_a", "study_b", "pilot"]) / f"day{f}"
+        for name in rng.sample(["s1", "s2", "sess"], rng.randint(1, 2)):
+            if rng.random() < 0.25:
+                bag = folder / f"{name}.bag"
+                folder.mkdir(parents=True, exist_ok=True)
+                shutil.copy(originals / "ros1.bag", bag)
+            else:
+                bag = folder / name
+                shutil.copytree(originals / rng.choice(["mcap", "sqlite3"]), bag)
+            bags.setdefault(folder, []).append(bag)
+    inputs = []
+    for folder, inside in bags.items():
+        inputs += rng.choice([[folder], inside, [inside[0], folder],
+                              [folder / ".." / folder.name]])
+    if rng.random() < 0.3:
+        inputs.append(inputs[0])  # the same input twice
+    rng.shuffle(inputs)
+    output = rng.choice([root / "out", *bags])  # often inside an input folder
+    return {"bags": bags, "inputs": inputs, "output": output}
+
+
+def _expected(case: dict) -> list:
+    """The distinct bags the inputs name, by this test's own bookkeeping."""
+    found = []
+    for arg in case["inputs"]:
+        folder = arg.resolve()
+        found += case["bags"].get(folder, [arg]) if folder in case["bags"] else [arg]
+    return list({p.resolve(): p for p in found}.values())
+
+
+def _stem(bag) -> str:
+    return bag.stem if bag.suffix == ".bag" else bag.name
+
+
+def test_generated_bag_sets_never_overwrite_or_read_their_own_outputs(originals, tmp_path):
+    rng = random.Random(SEED + 5)
+    outcomes = {"refused": 0, "done": 0}
+    for n in range(int(os.environ.get("FUZZ_BAG_SET_CASES", "12"))):
+        case = _bag_set(rng, tmp_path / f"case{n}", originals)
+        where = f"seed {SEED + 5} case {n}: inputs {case['inputs']}, output {case['output']}"
+        bags = _expected(case)
+        stems = [_stem(b) for b in bags]
+        args = ["bag", *map(str, case["inputs"]), "--output", str(case["output"]),
+                "--image-topic", "/camera/image", "--no-progress"]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(args)
+        if len(set(stems)) < len(stems):  # two distinct bags, one output name: refused
+            twice = {s for s in stems if stems.count(s) > 1}
+            assert code == 2 and any(f"would both write {s}.poses" in err.getvalue()
+                                     for s in twice), (where, err.getvalue())
+            assert not list(case["output"].glob("*.poses*")), where  # nothing written
+            outcomes["refused"] += 1
+            continue
+        assert code == 0, (where, err.getvalue())
+        assert out.getvalue().strip().endswith(
+            f"bags={len(bags)} processed={len(bags)} skipped=0 failed=0"), where
+        for stem in stems:
+            record = yaml.safe_load((case["output"] / f"{stem}.poses.yaml").read_text())
+            assert record["complete"] and record["frames_processed"] == 6, where
+        out = io.StringIO()  # again, with its outputs now beside the inputs
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            assert main(args + ["--resume"]) == 0, where
+        assert out.getvalue().strip().endswith(
+            f"bags={len(bags)} processed=0 skipped={len(bags)} failed=0"), where
+        outcomes["done"] += 1
+    print(f"\nbag set fuzz, seed {SEED + 5}: {outcomes}")
+    assert all(outcomes.values()), outcomes

@@ -176,3 +176,21 @@ def test_sigterm_stops_a_ray_run_as_ctrl_c_does(cluster, tmp_path):
     assert 1 <= len(assert_only_complete_outputs(out)) < 6
     time.sleep(3.0)
     assert listing(out) == before
+
+
+def test_generated_signals_stop_a_ray_run_cleanly(cluster, tmp_path):
+    """test_bags_signals' generator with the Ray backend: repeated signals, to the command or
+    its process group, at any moment, end it killed by the first, with only complete
+    outputs and nothing written after it exits."""
+    import random
+
+    from test_bags_signals import SEED, generated_signal_cases, run_signal_case
+
+    images = frames(40)
+    for i in range(4):
+        make_bag(tmp_path / "in" / f"b{i}", images[i:i + 34], storage="mcap")
+    cases = generated_signal_cases(random.Random(SEED + 1), ["ray"],
+                                   int(os.environ.get("FUZZ_RAY_SIGNAL_CASES", "2")))
+    for n, case in enumerate(cases):
+        run_signal_case(case, tmp_path / "in", tmp_path / f"out{n}",
+                        ["--backend", "ray", "--ray-address", cluster])

@@ -21,8 +21,11 @@ STOP_WAIT_S = 20.0
 
 
 def _worker_start() -> None:
-    """In each worker process: SIGTERM abandons the bag being processed and any to come."""
+    """In each worker process: SIGTERM abandons the bag being processed and any to come;
+    SIGINT (a terminal's Ctrl-C reaches the whole process group) is left to the command,
+    which stops its workers itself."""
     signal.signal(signal.SIGTERM, lambda *_: stop_worker())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_local(todo, options, config, parameters, jobs, progress, report) -> list:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..core.interrupt import interrupt_on_sigterm
+from ..core.interrupt import interrupt_on_signals
 from .process import BagJob
 from .worker import process_one
 
@@ -47,7 +47,7 @@ def run(todo: list[BagJob], options, config, parameters: dict, address: str, cpu
     if not ray.is_initialized():
         kwargs = {"address": address} if address else {"num_cpus": cpus}
         ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
-        interrupt_on_sigterm()  # Ray's driver installs a SIGTERM handler of its own
+        interrupt_on_signals()  # Ray's driver installs signal handlers of its own
     stop = todo[0].output.resolve().parent / ".partial" / ".stop" if todo else None
     todo = [replace(job, input=job.input.resolve(), output=job.output.resolve(),
                     stop_file=stop) for job in todo]  # a worker's directory is not the driver's

@@ -52,34 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def program() -> None:
-    """The `pose-estimation-ros` program: `main`, and a command stopped by Ctrl-C or SIGTERM
-    (both clean up the same way: `bags.local`) ends killed by that signal once it has
-    cleaned up, as a shell, systemd or a batch scheduler expects (`$?` 130 / 143); the exit
-    handlers (a local Ray instance's shutdown) run first."""
-    code = main()
-    if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
-        import atexit
-        import os
-
-        atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        signal.signal(code - 128, signal.SIG_DFL)
-        os.kill(os.getpid(), code - 128)
-    sys.exit(code)
-
-
 def main(argv: list[str] | None = None) -> int:
     """The command's exit code: 0 done, 2 an error (one `error:` line), 130 / 143 stopped by
     Ctrl-C / SIGTERM (which do the same: `bags.local`)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
-    before = signal.getsignal(signal.SIGTERM)
+    main_thread = threading.current_thread() is threading.main_thread()
+    before = {sig: signal.getsignal(sig) for sig in interrupt.STOP_SIGNALS}
     interrupt.received.clear()
-    if threading.current_thread() is threading.main_thread():
-        interrupt.interrupt_on_sigterm()
+    if main_thread:
+        interrupt.interrupt_on_signals()
     try:
         if args.command in TABLE_COMMANDS:
             args.values = values_of(args, args.command)
@@ -89,13 +72,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        name = "SIGTERM" if "SIGTERM" in interrupt.received else "SIGINT"
+        name = interrupt.received[0] if interrupt.received else "SIGINT"
         print(f"stopped by {name}: what was not finished is removed", file=sys.stderr)
         return 128 + signal.Signals[name].value
     finally:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, before)
+        if main_thread:
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
 
 
 if __name__ == "__main__":
+    from .program import program
+
     program()
