@@ -165,3 +165,53 @@ def test_bad_runtime_options_are_rejected():
         RuntimeOptions(provider="gpu")
     with pytest.raises(ValueError, match="threads"):
         RuntimeOptions(threads=-1)
+
+
+def _in_a_child_without_root(call) -> str:
+    """`call()`'s result or error text, from a forked child that runs as an unprivileged user
+    when this process is root (root reads files of mode 000, a user does not)."""
+    import os
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no pytest machinery, only the call
+        try:
+            if os.geteuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            text = f"returned {call()!r}"
+        except BaseException as exc:  # noqa: BLE001 (reported to the parent)
+            text = f"{type(exc).__name__}: {exc}"
+        os.write(write, text.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        text = f.read().decode()
+    os.waitpid(pid, 0)
+    return text
+
+
+def test_an_unreadable_model_folder_names_the_model_and_what_to_do(tmp_path, monkeypatch):
+    """(issue 33) `error: [Errno 13] Permission denied: …/pose_detection.onnx` said neither
+    which model nor what to do."""
+    import os
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="unreadable-models-"))  # /tmp: others may enter
+    try:
+        os.chmod(folder, 0o755)
+        model = folder / "rtmdet_nano_person.onnx"
+        shutil.copy(SHARED / "models" / model.name, model)
+        os.chmod(model, 0)
+        monkeypatch.setenv("POSE_ESTIMATION_MODELS", str(folder))
+        monkeypatch.setenv("POSE_ESTIMATION_CACHE", str(folder / "cache"))
+        text = _in_a_child_without_root(lambda: model_store.load("rtmdet-nano")[0])
+        assert text.startswith("ModelError: model 'rtmdet-nano': cannot read "
+                               f"{model} (Permission denied)"), text
+        assert "point POSE_ESTIMATION_MODELS at a folder holding rtmdet_nano_person.onnx" \
+            in text
+        row = _in_a_child_without_root(lambda: model_store.verify("rtmdet-nano").status)
+        assert row == "returned 'unreadable'", row
+    finally:
+        shutil.rmtree(folder)

@@ -229,8 +229,14 @@ def load(model_id: str) -> tuple[Path, bytes]:
     file swapped between `resolve`'s check and the loading is refused, never loaded (the
     runtime builds its session from these bytes, not from the path again)."""
     spec = get_spec(model_id)
-    path = resolve(model_id)
-    data = path.read_bytes()
+    try:
+        path = resolve(model_id)
+        data = path.read_bytes()
+    except OSError as exc:  # a model folder this user cannot read
+        raise ModelError(
+            f"model {spec.id!r}: cannot read {exc.filename or spec.file} ({exc.strerror}); "
+            f"make it readable by this user, or point POSE_ESTIMATION_MODELS at a folder "
+            f"holding {spec.file} (searched: {_searched()})") from exc
     if spec.convert_from is not None:
         expected = (_record(path).get("sha256"),)
     elif spec.sha256:
@@ -252,13 +258,23 @@ def download_origin(spec: ModelSpec) -> str:
 @dataclass
 class VerifyRow:
     model_id: str
-    status: str  # "ok", "missing", "corrupt", "unpinned", "stale" (rebuilt on first use)
+    status: str  # "ok", "missing", "corrupt", "unpinned", "stale" (rebuilt on first use),
+    #              "unreadable"
     path: str
     detail: str
 
 
 def verify(model_id: str) -> VerifyRow:
     spec = get_spec(model_id)
+    try:
+        return _verify(spec)
+    except OSError as exc:
+        return VerifyRow(spec.id, "unreadable", str(exc.filename or ""),
+                         f"{exc.strerror}: make it readable by this user, or point "
+                         "POSE_ESTIMATION_MODELS elsewhere")
+
+
+def _verify(spec: ModelSpec) -> VerifyRow:
     if spec.convert_from is not None:
         return _verify_converted(spec)
     path = find_file(spec.file)
