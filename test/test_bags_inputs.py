@@ -2,63 +2,69 @@
 different folders are refused before anything is written, the same bag twice is one bag, an
 `--output` inside the input folder is run again with `--resume` without taking its own
 outputs for input bags, a depth topic in image_transport's compressedDepth is read, and a
-CameraInfo topic of another type is refused up front with the type named."""
+CameraInfo topic of another type is refused up front with the type named. `bag` runs as the
+user runs it, a process of its own."""
 import csv
 import shutil
 import struct
+import subprocess
+import sys
 
 import cv2
 import numpy as np
 import pytest
 import rgbd
 import yaml
-from conftest import needs_shared
+from conftest import ROOT, needs_shared
 from test_bags import frames, make_bag, read_topic
 
 from pose_estimation_ros.bags.types import typestore
-from pose_estimation_ros.cli.main import main
 from pose_estimation_ros.transport.image import compressed_depth_to_array
 
 pytestmark = needs_shared
 
 
-def _bag(*args) -> int:
-    return main(["bag", *map(str, args), "--no-progress"])
+def _bag(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pose_estimation_ros", "bag", *map(str, args),
+                           "--no-progress"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
 
 
-def test_bags_that_share_a_name_are_refused_and_one_bag_twice_is_one(tmp_path, capsys):
+def test_bags_that_share_a_name_are_refused_and_one_bag_twice_is_one(tmp_path):
     images = frames(6)
     for study in ("study_a", "study_b"):
         make_bag(tmp_path / study / "sess", images)
-    assert _bag(tmp_path / "study_a" / "sess", tmp_path / "study_b" / "sess", "--output",
-                tmp_path / "out") == 2
-    err = capsys.readouterr().err
+    done = _bag(tmp_path / "study_a" / "sess", tmp_path / "study_b" / "sess", "--output",
+                tmp_path / "out")
+    assert done.returncode == 2
+    err = done.stderr
     assert f"{tmp_path / 'study_a' / 'sess'} and {tmp_path / 'study_b' / 'sess'} would both " \
         "write sess.poses" in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     bag = tmp_path / "study_a" / "sess"
-    assert _bag(bag, bag, tmp_path / "study_a", "--output", tmp_path / "out", "--csv",
-                tmp_path / "all.csv") == 0
-    assert capsys.readouterr().out.strip().endswith("bags=1 processed=1 skipped=0 failed=0")
+    done = _bag(bag, bag, tmp_path / "study_a", "--output", tmp_path / "out", "--csv",
+                tmp_path / "all.csv")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("bags=1 processed=1 skipped=0 failed=0")
     rows = list(csv.DictReader(open(tmp_path / "all.csv")))
     assert len(rows) == len(list(csv.DictReader(open(tmp_path / "out" / "sess.poses.csv"))))
 
 
-def test_an_output_folder_inside_the_inputs_is_not_read_as_input(tmp_path, capsys):
+def test_an_output_folder_inside_the_inputs_is_not_read_as_input(tmp_path):
     images = frames(6)
     for name in ("a", "b"):
         make_bag(tmp_path / "study" / name, images)
     study = tmp_path / "study"
-    assert _bag(study, "--output", study) == 0
+    assert _bag(study, "--output", study).returncode == 0
     assert sorted(p.name for p in study.iterdir()) == [
         "a", "a.poses", "a.poses.yaml", "b", "b.poses", "b.poses.yaml"]
-    capsys.readouterr()
-    assert _bag(study, "--output", study, "--resume") == 0
-    assert capsys.readouterr().out.strip().endswith("bags=2 processed=0 skipped=2 failed=0")
-    capsys.readouterr()
+    done = _bag(study, "--output", study, "--resume")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("bags=2 processed=0 skipped=2 failed=0")
     # named on purpose, an output bag is read, and says it has no camera images
-    assert _bag(study / "a.poses", "--output", tmp_path / "again") == 2
-    assert "a.poses: no image topics; choose one with --image-topic" in capsys.readouterr().err
+    done = _bag(study / "a.poses", "--output", tmp_path / "again")
+    assert done.returncode == 2
+    assert "a.poses: no image topics; choose one with --image-topic" in done.stderr
 
 
 def test_a_compressed_depth_topic_gives_the_same_answer_as_raw_depth(tmp_path):
@@ -67,9 +73,10 @@ def test_a_compressed_depth_topic_gives_the_same_answer_as_raw_depth(tmp_path):
     rgbd.write_bag(tmp_path / "raw", data, store)
     rgbd.write_bag(tmp_path / "packed", data, store, compressed=True)
     for name in ("raw", "packed"):
-        assert _bag(tmp_path / name, "--output", tmp_path / "out", "--image-topic",
+        done = _bag(tmp_path / name, "--output", tmp_path / "out", "--image-topic",
                     rgbd.COLOUR, "--depth-topic", rgbd.DEPTH, "--camera-info-topic",
-                    rgbd.COLOUR_INFO, *rgbd.PIPELINE) == 0
+                    rgbd.COLOUR_INFO, *rgbd.PIPELINE)
+        assert done.returncode == 0, done.stderr
     raw, packed = (read_topic(tmp_path / "out" / f"{n}.poses", "/poses")[0]
                    for n in ("raw", "packed"))
     assert [r for _, r, _ in raw] == [r for _, r, _ in packed]  # PNG is lossless
@@ -96,12 +103,13 @@ def test_compressed_depth_32fc1_is_decoded_from_its_quantised_inverse_depth():
             compressed_depth_to_array(fmt, data)
 
 
-def test_a_camera_info_topic_of_another_type_is_refused_up_front(tmp_path, capsys):
+def test_a_camera_info_topic_of_another_type_is_refused_up_front(tmp_path):
     store = typestore()
     rgbd.write_bag(tmp_path / "rs", rgbd.frames()[:2], store)
-    assert _bag(tmp_path / "rs", "--output", tmp_path / "out", "--image-topic", rgbd.COLOUR,
-                "--camera-info-topic", rgbd.DEPTH) == 2
+    done = _bag(tmp_path / "rs", "--output", tmp_path / "out", "--image-topic", rgbd.COLOUR,
+                "--camera-info-topic", rgbd.DEPTH)
+    assert done.returncode == 2
     assert f"--camera-info-topic {rgbd.DEPTH} is sensor_msgs/msg/Image, not " \
-        "sensor_msgs/msg/CameraInfo" in capsys.readouterr().err
+        "sensor_msgs/msg/CameraInfo" in done.stderr
     assert not list((tmp_path / "out").glob("*.yaml"))
     shutil.rmtree(tmp_path / "out", ignore_errors=True)

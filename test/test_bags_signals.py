@@ -49,7 +49,14 @@ def stop_midway(args: list[str], out: Path, sig: int, started) -> subprocess.Com
         time.sleep(0.02)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=90)  # EOF: nothing of it holds the pipes open
+    try:
+        stdout, stderr = proc.communicate(timeout=90)  # EOF: nothing of it holds the pipes
+    except subprocess.TimeoutExpired:  # hung: leave nothing of it running, then fail
+        for pid in command_processes(str(out)):
+            os.kill(pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        raise AssertionError(f"still running 90 s after {signal.Signals(sig).name}\n"
+                             f"{stderr}") from None
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
@@ -128,7 +135,14 @@ def run_signal_case(case: dict, bags: Path, out: Path, backend_args: list[str]) 
         else:
             proc.send_signal(sig)
         time.sleep(case["gap"])
-    stdout, stderr = proc.communicate(timeout=90)
+    try:
+        stdout, stderr = proc.communicate(timeout=90)
+    except subprocess.TimeoutExpired:  # hung: leave nothing of it running, then fail
+        for pid in command_processes(str(out)):
+            os.kill(pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        raise AssertionError(f"{where}: still running 90 s after the signal\n{stderr}") \
+            from None
     # killed by the signal that stopped it, which it names. Signals that come while the main
     # thread waits in a C call (Ray's wait, a model run) are pending together and Python runs
     # their handlers in signal-number order, so with several the first handled may be any.

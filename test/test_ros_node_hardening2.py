@@ -148,6 +148,13 @@ def test_rep155_whose_type_support_cannot_load_turns_itself_off(tmp_path, graph)
     assert node.finish() == 0
 
 
+def _exited(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"  # a zombie: exited
+    except OSError:
+        return True
+
+
 def test_the_node_shuts_down_when_the_process_that_started_it_is_gone(tmp_path):
     """`ros2 launch` killed by SIGTERM leaves its nodes running (ros2/launch#666): a node
     whose parent is gone shuts down cleanly by itself."""
@@ -165,8 +172,10 @@ def test_the_node_shuts_down_when_the_process_that_started_it_is_gone(tmp_path):
         lines.append(launcher.stdout.readline())
     launcher.send_signal(signal.SIGTERM)  # the launcher dies; its node is re-parented
     launcher.wait(10)
+    gone = wait_for(lambda: _exited(pid), 30)
+    if not gone:
+        os.kill(pid, signal.SIGKILL)  # (the pipe's other end: read() returns)
     rest = launcher.stdout.read()  # EOF once the node, holding the pipe too, has exited
-    assert not Path(f"/proc/{pid}").exists() or \
-        Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    assert gone, "the orphaned node kept running\n" + "".join(lines) + rest
     assert "is gone: shutting down" in rest, "".join(lines) + rest
     assert "Traceback" not in rest
