@@ -60,12 +60,15 @@ def compressed_depth(depth: np.ndarray) -> bytes:
 
 
 def write_bag(path: Path, data, store, depth_delay_ns: int = 5_000_000,
-              stamps: list[int] | None = None, compressed: bool = False) -> None:
+              stamps: list[int] | None = None, compressed: bool = False,
+              info_size: tuple[int, int] | None = None) -> None:
     """A RealSense-style recording: rgb8 colour, 16UC1 aligned depth with the colour stamp,
     both CameraInfos; logged when received (colour 30 ms after its stamp, depth later).
     `stamps`: each frame's (default: 10 Hz from STAMP0); the log times go on at 10 Hz
     whatever the stamps do (a looped recording's stamps start over, its log times not).
-    `compressed`: depth as image_transport's compressedDepth (png), not a raw Image."""
+    `compressed`: depth as image_transport's compressedDepth (png), not a raw Image.
+    `info_size`: the colour CameraInfo says this (width, height), its K scaled to it (a driver
+    reconfigured, a resized republish); None: the image's own."""
     from rosbags.rosbag2 import StoragePlugin, Writer
 
     from pose_estimation_ros.bags.types import BagMessages
@@ -90,8 +93,10 @@ def write_bag(path: Path, data, store, depth_delay_ns: int = 5_000_000,
             rgb = np.ascontiguousarray(bgr[:, :, ::-1])
             received = stamp(i) + 30_000_000
             for topic in (COLOUR_INFO, DEPTH_INFO):
+                iw, ih = info_size if info_size and topic == COLOUR_INFO else (w, h)
+                scale = np.array([iw / w, 1, iw / w, 1, ih / h, ih / h, 1, 1, 1])
                 write(topic, received, f.new("sensor_msgs/msg/CameraInfo", header=header,
-                                             width=w, height=h, k=k,
+                                             width=iw, height=ih, k=k * scale,
                                              distortion_model="plumb_bob"))
             write(COLOUR, received, f.new(
                 "sensor_msgs/msg/Image", header=header, height=h, width=w, encoding="rgb8",

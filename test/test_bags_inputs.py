@@ -113,3 +113,33 @@ def test_a_camera_info_topic_of_another_type_is_refused_up_front(tmp_path):
         "sensor_msgs/msg/CameraInfo" in done.stderr
     assert not list((tmp_path / "out").glob("*.yaml"))
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def test_a_colour_camera_info_of_another_size_is_scaled_or_refused(tmp_path):
+    """(issue 33, row 2, offline) A colour CameraInfo for twice the image size is the same
+    picture resized: the same positions as the right one. One for another shape gives no 3D,
+    every frame counted `size_mismatch` (before: its K was used as it was)."""
+    store = typestore()
+    data = rgbd.frames()[:6]
+    h, w = data[0][1].shape[:2]
+    for name, size in (("right", None), ("double", (2 * w, 2 * h)), ("wide", (w, h * 3 // 4))):
+        rgbd.write_bag(tmp_path / name, data, store, info_size=size)
+        done = _bag(tmp_path / name, "--output", tmp_path / "out", "--image-topic",
+                    rgbd.COLOUR, "--depth-topic", rgbd.DEPTH, "--camera-info-topic",
+                    rgbd.COLOUR_INFO, *rgbd.PIPELINE)
+        assert done.returncode == 0, done.stderr
+    sides = {n: yaml.safe_load((tmp_path / "out" / f"{n}.poses.yaml").read_text())
+             for n in ("right", "double", "wide")}
+    assert sides["right"]["frames_with_3d"] == sides["double"]["frames_with_3d"] == 6
+    assert sides["wide"]["frames_with_3d"] == 0
+    assert sides["wide"]["frames_without_3d"] == {"size_mismatch": 6}
+    right, double = (read_topic(tmp_path / "out" / f"{n}.poses", "/poses")[0]
+                     for n in ("right", "double"))
+    assert len(right) == len(double) == 6
+    for (_, _, a), (_, _, b) in zip(right, double):
+        for pa, pb in zip(a.people, b.people):
+            got = [(k.position.x, k.position.y, k.position.z) for k in pb.keypoints
+                   if k.position_valid]
+            want = [(k.position.x, k.position.y, k.position.z) for k in pa.keypoints
+                    if k.position_valid]
+            assert got and np.allclose(got, want, atol=1e-4)
