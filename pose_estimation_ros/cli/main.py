@@ -79,9 +79,3 @@ def main(argv: list[str] | None = None) -> int:
         if main_thread:
             for sig, handler in before.items():
                 signal.signal(sig, handler)
-
-
-if __name__ == "__main__":
-    from .program import program
-
-    program()
