@@ -35,6 +35,7 @@ setup(
         "pose-estimation-ros=pose_estimation_ros.cli.program:program"]},
     data_files=[("share/pose_estimation_ros", ["package.xml"]),
                 ("share/pose_estimation_ros/msg", [f"msg/{name}.msg" for name in (
-                    "Keypoint", "PersonPose", "PersonPoseArray", "Skeleton", "FollowTarget")]),
+                    "Keypoint", "Hand", "PersonPose", "PersonPoseArray", "Skeleton",
+                    "FollowTarget", "Gesture", "GestureArray")]),
                 ("share/pose_estimation_ros/srv", ["srv/SelectTarget.srv"])],
 )

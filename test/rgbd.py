@@ -109,8 +109,9 @@ def write_bag(path: Path, data, store, depth_delay_ns: int = 5_000_000,
                 step=w * 2, data=depth.view(np.uint8).reshape(-1)))
 
 
-def run_outputs(data_dir: Path = RGBD) -> list:
-    """The frame step's outputs of `run` on the colour and depth folders as a sequence."""
+def run_outputs(data_dir: Path = RGBD, extra: tuple[str, ...] = ()) -> list:
+    """The frame step's outputs of `run` on the colour and depth folders as a sequence
+    (`extra`: more flags, e.g. --hands)."""
     from pose_estimation_ros.cli.commands import _options
     from pose_estimation_ros.cli.main import build_parser
     from pose_estimation_ros.cli.run import outputs, run_step
@@ -119,7 +120,7 @@ def run_outputs(data_dir: Path = RGBD) -> list:
     args = build_parser().parse_args(
         ["run", str(data_dir / "color"), "--output", "unused", "--depth",
          str(data_dir / "depth"), "--intrinsics", intrinsics_arg(), "--fps", str(RATE),
-         "--start-stamp", str(STAMP0 / 1e9), *PIPELINE])
+         "--start-stamp", str(STAMP0 / 1e9), *PIPELINE, *extra])
     args.values = values_of(args, "run")
     step, run_input, depth = run_step(args, lambda static: _options(args, static))
     return [out for _, out in outputs(step, run_input, depth, STAMP0)]

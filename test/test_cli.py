@@ -95,10 +95,10 @@ def test_models_list_and_verify(capsys):
     assert "blazepose-landmark-heavy" in capsys.readouterr().out
     assert main(["models", "verify"]) == 1  # RTMPose weights are not in ../shared
     out = capsys.readouterr().out
-    # 4 BlazePose sources (+3 batched and 3 whole-graph `-seg` builds of the same files) and
-    # the 2 shared ONNX files and the 4 TF.js sources; "stale": a build of an earlier converter,
-    # rebuilt on first use
-    assert out.count(" ok ") + out.count(" stale ") == 16
+    # 4 BlazePose sources (+3 batched and 3 whole-graph `-seg` builds of the same files), the
+    # 2 shared ONNX files, the 4 TF.js sources and the 3 hand models; "stale": a build of an
+    # earlier converter, rebuilt on first use
+    assert out.count(" ok ") + out.count(" stale ") == 19
     assert re.search(r"rtmpose-t +missing .*no official sha256 is known", out)
     assert " corrupt " not in out
     shared = ["blazepose-detector", "rtmdet-nano", "yolox-nano", "movenet-thunder",

@@ -40,4 +40,4 @@ def test_held_for_the_hold_time_a_short_dip_allowed_a_long_one_not():
         hands.update([_person(150)], 1.3 + i / 10)
     assert not any(hands.update([_person(80)], 1.7 + i / 10) for i in range(10))
     assert hands.update([_person(80)], 2.7)[0].start == 1.7
-    assert not hands.update([], 3.5) and not hands._since  # gone: forgotten
+    assert not hands.update([], 3.5) and not hands.held._since  # gone: forgotten

@@ -7,7 +7,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pose_estimation_ros"
 #: lowest first: a module may import its own layer and the layers before it
-LAYERS = ("core", "models", "vision", "tracking", "pipelines", "gestures", "following",
+LAYERS = ("core", "models", "vision", "tracking", "pipelines", "hands", "gestures", "following",
           "stream", "transport", "settings", "ros", "bags", "cli")
 #: layers on one level: neither imports the other (`bag` runs without ROS)
 SIBLINGS = {("bags", "ros")}

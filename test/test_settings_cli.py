@@ -70,9 +70,17 @@ REACHES = {
     "--on-target-lost": ("reselect", lambda o, c: c.target.on_lost),
     "--reid-window": ("4.5", lambda o, c: c.reid.window),
     "--reid-threshold": ("0.3", lambda o, c: c.reid.threshold),
-    "--gesture-hold": ("2.5", lambda o, c: c.gesture_hold),
+    "--gesture-hold": ("2.5", lambda o, c: c.gestures.hold),
+    "--pointing-hold": ("0.8", lambda o, c: c.gestures.pointing_hold),
+    "--floor-plane": ("0,-2,0,3", lambda o, c: c.gestures.floor),
+    "--hands": (None, lambda o, c: c.hands.enabled),
+    "--hand-model": ("lite", lambda o, c: c.hands.variant),
+    "--no-hand-recrop": (None, lambda o, c: c.hands.recrop),
+    "--hand-min-size": ("30", lambda o, c: c.hands.min_size),
+    "--hand-min-presence": ("0.4", lambda o, c: c.hands.min_presence),
 }
-_EXPECTED = {"--spin": True, "--no-tracking": False, "--no-smoothing": False}
+_EXPECTED = {"--spin": True, "--no-tracking": False, "--no-smoothing": False,
+             "--floor-plane": (0.0, -1.0, 0.0, 1.5), "--hands": True, "--no-hand-recrop": False}
 
 
 class _Built(BaseException):

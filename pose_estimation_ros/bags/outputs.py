@@ -9,14 +9,15 @@ from pathlib import Path
 import numpy as np
 
 from ..core.results import TrackState
-from ..core.topology import Topology
+from ..core.topology import HAND21, Topology
 from ..stream.step import StepOutput
 from ..transport.plan import OutputPlan, Topic
 from .types import BagMessages
 
-#: the long-form table: one row per person × keypoint per frame, one row for a frame with
-#: nobody (people 0, the person and keypoint columns empty); the frame's follow target state
-#: and its track id (followed or waited for) on every row
+#: the long-form table: one row per person × keypoint per frame, then one per hand keypoint
+#: (`left_hand_index_finger_tip`, …: score and presence the hand's presence), one row for a
+#: frame with nobody (people 0, the person and keypoint columns empty); the frame's follow
+#: target state and its track id (followed or waited for) on every row
 CSV_COLUMNS = ("bag", "stamp_ns", "frame", "people", "track_id", "track_state", "target",
                "person_score", "keypoint", "x", "y", "score", "visibility", "presence", "x3d",
                "y3d", "z3d", "valid3d", "depth_status", "target_state", "target_track_id")
@@ -54,14 +55,24 @@ class Table:
             pos = p.positions if p.positions is not None else np.full((k, 3), np.nan)
             state = TrackState(p.track_state).value or "untracked"
             target = int(p.track_id >= 0 and p.track_id == out.target.followed)
+            person = head + (p.track_id, state, target, f"{p.score:.6g}")
             for j, name in enumerate(self.names):
-                valid = bool(np.all(np.isfinite(pos[j])))
-                self.writer.writerow(head + (
-                    p.track_id, state, target, f"{p.score:.6g}", name,
-                    f"{p.keypoints[j, 0]:.6g}", f"{p.keypoints[j, 1]:.6g}",
-                    f"{p.keypoint_scores[j]:.6g}", f"{vis[j]:.6g}", f"{presence[j]:.6g}",
-                    *(f"{v:.6g}" if valid else "" for v in pos[j]), int(valid), *tail))
-                self.rows += 1
+                self._row(person, name, p.keypoints[j], p.keypoint_scores[j], vis[j],
+                          presence[j], pos[j], tail)
+            for hand in p.hands:
+                hpos = hand.positions if hand.positions is not None else \
+                    np.full((len(hand.keypoints), 3), np.nan)
+                for j, name in enumerate(HAND21.keypoints):
+                    self._row(person, f"{hand.side}_hand_{name}", hand.keypoints[j],
+                              hand.presence, np.nan, hand.presence, hpos[j], tail)
+
+    def _row(self, person: tuple, name: str, xy, score, vis, presence, pos, tail) -> None:
+        valid = bool(np.all(np.isfinite(pos)))
+        self.writer.writerow(person + (
+            name, f"{xy[0]:.6g}", f"{xy[1]:.6g}", f"{score:.6g}", f"{vis:.6g}",
+            f"{presence:.6g}", *(f"{v:.6g}" if valid else "" for v in pos), int(valid),
+            *tail))
+        self.rows += 1
 
     def close(self) -> None:
         if self.file:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-MSG_NAMES = ("Keypoint", "PersonPose", "PersonPoseArray", "Skeleton", "FollowTarget")
+MSG_NAMES = ("Keypoint", "Hand", "PersonPose", "PersonPoseArray", "Skeleton", "FollowTarget",
+             "Gesture", "GestureArray")
 PACKAGE = "pose_estimation_ros"
 _ZEROS = {"bool": False, "string": ""}
 _ARRAY_DTYPES = {"uint8": np.uint8, "int8": np.int8, "uint16": np.uint16, "int16": np.int16,

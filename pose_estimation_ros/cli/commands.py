@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..core.topology import COCO17
 from ..models import fetch
 from ..models import store as model_store
 from ..models.specs import MODELS, get_spec
@@ -89,6 +90,10 @@ def cmd_eval(args) -> int:
     require("eval")
     from .evaluation import evaluate, per_image_table
 
+    if (args.values["coco"] is None) == (args.values["hand_annotations"] is None):
+        raise ValueError("give --coco FILE (body keypoints) or --hands FILE (hand keypoints)")
+    if args.values["hand_annotations"] is not None:
+        return _eval_hands(args)
     pipeline = _pipeline(args, static=True)
     if args.gt_boxes:
         if not pipeline.runs_on_boxes:
@@ -112,6 +117,45 @@ def cmd_eval(args) -> int:
         print(per_image_table(result))
     print(f"PCK@0.2 of the people found at score >= {result.working_score:g} (the working "
           f"threshold): {result.pck_working:.3f}")
+    print(result.line())
+    return 0
+
+
+def _eval_hands(args) -> int:
+    from dataclasses import replace
+
+    from ..hands.stage import HandStage
+    from ..settings.build import hand_config
+    from .hand_evaluation import (
+        evaluate_crops,
+        evaluate_wholebody,
+        is_wholebody,
+        load_hand_annotations,
+    )
+
+    data = load_hand_annotations(args.values["hand_annotations"])
+    options = _options(args, static=True)
+    config = replace(hand_config(args.values), enabled=True)
+    if is_wholebody(data):
+        pipeline = create_pipeline(options)
+        stage = HandStage(config, pipeline.topology, options.runtime)
+
+        def predict(image):
+            result = pipeline.process(image)
+            stage.process(image, result)
+            return result
+        result = evaluate_wholebody(data, args.images, predict)
+        how = f"through the body: pipeline={args.pipeline}"
+    else:
+        stage = HandStage(replace(config, recrop=False), COCO17, options.runtime)
+        result = evaluate_crops(data, args.images, stage)
+        how = "crops: the GT box"
+    models = "+".join(m.spec.id for m in stage.models)
+    skipped = ", ".join(f"{k}={v}" for k, v in sorted(result.skipped.items())) or "none"
+    print(f"hands {how} models={models}")
+    print(f"found {result.found} of {result.hands} labelled hands with the right side "
+          f"(only the other side there: {result.wrong_side}, that side elsewhere: "
+          f"{result.elsewhere}); skipped in the images: {skipped}")
     print(result.line())
     return 0
 

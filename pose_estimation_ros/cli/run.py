@@ -247,7 +247,8 @@ def _record(frame: Frame, out: StepOutput, with_depth: bool) -> dict:
                                "reason": target.reason,
                                "position": None if target.position is None else
                                [round(float(v), 4) for v in target.position],
-                               "position_predicted": target.predicted}}
+                               "position_predicted": target.predicted},
+              "gestures": [g.to_dict() for g in out.gestures]}
     if with_depth:
         record["depth_status"] = "ok" if out.no_depth is None else out.no_depth.key
     return record

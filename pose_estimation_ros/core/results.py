@@ -32,6 +32,28 @@ class TrackState(str, Enum):
 
 
 @dataclass
+class Hand:
+    """One hand of a person, 21 keypoints in the `hand21` topology. Its side comes from the
+    body (the wrist it was found at), not from the image."""
+
+    side: str  # "left" or "right": the person's own
+    keypoints: np.ndarray  # [21, 2] pixels of the input image
+    #: probability that a hand is in the region (the landmark model's hand flag)
+    presence: float
+    #: [21, 3] metres in the camera's optical frame from aligned depth, NaN where unknown
+    positions: np.ndarray | None = None
+
+    def to_dict(self) -> dict:
+        out = {"side": self.side, "presence": round(float(self.presence), 4),
+               "keypoints": [[round(float(x), 2), round(float(y), 2)]
+                             for x, y in self.keypoints]}
+        if self.positions is not None:
+            out["positions"] = [None if not np.all(np.isfinite(p)) else
+                                [round(float(v), 4) for v in p] for p in self.positions]
+        return out
+
+
+@dataclass
 class Person:
     """One detected person. All coordinates are pixels of the input image."""
 
@@ -52,6 +74,8 @@ class Person:
     positions: np.ndarray | None = None
     #: [3] the person's robust 3D centre (torso), None where unknown
     position: np.ndarray | None = None
+    #: the hands found (`hands` on): left first, each at most once
+    hands: list[Hand] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         out = {
@@ -75,6 +99,8 @@ class Person:
                                 [round(float(v), 4) for v in p] for p in self.positions]
             out["position"] = None if self.position is None else \
                 [round(float(v), 4) for v in self.position]
+        if self.hands:
+            out["hands"] = [h.to_dict() for h in self.hands]
         return out
 
 
@@ -91,6 +117,8 @@ class FrameResult:
     #: the tracker's confirmed tracks after this frame, also those briefly missing (predicted);
     #: None without tracking
     tracked: list[int] | None = None
+    #: hands looked for and not given, by reason (`hands.stage.SKIPS`); empty with hands off
+    hands_skipped: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -99,6 +127,7 @@ class FrameResult:
             "topology": self.topology.name,
             "people": [p.to_dict() for p in self.people],
             "timings_ms": {k: round(v, 3) for k, v in self.timings.items()},
+            **({"hands_skipped": dict(self.hands_skipped)} if self.hands_skipped else {}),
         }
 
 

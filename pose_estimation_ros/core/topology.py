@@ -77,7 +77,19 @@ MPII16 = Topology(
     to_coco17=(-1, -1, -1, -1, -1, 13, 12, 14, 11, 15, 10, 3, 2, 4, 1, 5, 0),
 )
 
-TOPOLOGIES = {t.name: t for t in (COCO17, BLAZEPOSE33, MPII16)}
+_FINGERS = ("thumb", "index_finger", "middle_finger", "ring_finger", "pinky")
+#: MediaPipe's 21 hand landmarks (the order of its hand landmark model and of the hand
+#: keypoint datasets: the wrist, then each finger from base to tip, thumb to little finger)
+HAND21 = Topology(
+    name="hand21",
+    keypoints=("wrist", *(f"{finger}_{joint}" for finger, joints in zip(
+        _FINGERS, [("cmc", "mcp", "ip", "tip")] + [("mcp", "pip", "dip", "tip")] * 4)
+        for joint in joints)),
+    edges=tuple((0 if j == 0 else 1 + 4 * f + j - 1, 1 + 4 * f + j)
+                for f in range(5) for j in range(4)) + ((5, 9), (9, 13), (13, 17)),
+)
+
+TOPOLOGIES = {t.name: t for t in (COCO17, BLAZEPOSE33, MPII16, HAND21)}
 
 
 def get_topology(name: str) -> Topology:

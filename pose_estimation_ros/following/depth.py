@@ -162,6 +162,51 @@ def add_positions(people: list[Person], topology: Topology, depth: np.ndarray,
         person.position = centres[i] if use[i].any() else None
 
 
+#: a hand keypoint's depth window side, as a share of the hand's extent (fingers are thin:
+#: the nearest surface of a small window is the finger, not the wall behind it)
+HAND_WINDOW_SHARE = 0.08
+HAND_MAX_WINDOW = 9
+#: metres a hand keypoint's depth may be off the hand's median depth: a hand is about this
+#: deep; a fingertip's window catching the wall behind, or a depth camera's flying pixels at
+#: the finger's edge (the RealSense recording: pointing fingertips at 2.5–3.0 m on a hand
+#: at 2.0 m), is off by more and takes the hand's median depth instead
+HAND_DEPTH_SPAN = 0.15
+
+
+def add_hand_positions(people: list[Person], depth: np.ndarray, depth_k: np.ndarray,
+                       colour_k: np.ndarray, config: DepthConfig = DepthConfig()) -> None:
+    """Fill every hand's `positions` ([21, 3], NaN unknown) from aligned depth, in place: the
+    body keypoints' rule with a window sized to the hand, and each keypoint within
+    `HAND_DEPTH_SPAN` of the hand's median depth (the median where it is not, or has none).
+    A hand with no valid depth, or a presence below the depth config's `min_score`, has none."""
+    hands = [h for p in people for h in p.hands]
+    if not hands:
+        return
+    depth = check_depth(depth)
+    points = np.concatenate([h.keypoints for h in hands]).astype(np.float64)
+    at = colour_to_depth_pixels(points, colour_k, depth_k)
+    scale = depth_k[1, 1] / colour_k[1, 1]
+    extent = np.array([np.ptp(h.keypoints, axis=0).max() for h in hands]) * scale
+    side = np.clip(np.rint(extent * HAND_WINDOW_SHARE), config.min_window, HAND_MAX_WINDOW)
+    radii = np.repeat((side // 2).astype(np.int64), len(hands[0].keypoints))
+    samples = _windows(depth, at, radii, config.grid)
+    samples[(samples < config.min_depth) | (samples > config.max_depth)] = np.nan
+    min_valid = np.full(len(radii), max(3, int(np.ceil(config.min_valid_share
+                                                       * config.grid ** 2))))
+    z = nearest_surface(samples, config.min_surface_share, min_valid)
+    z = z.reshape(len(hands), -1)
+    for row, hand in zip(z, hands):
+        known = np.isfinite(row)
+        if hand.presence < config.min_score or not known.any():
+            row[:] = np.nan
+            continue
+        middle = float(np.median(row[known]))
+        row[~known | (np.abs(row - middle) > HAND_DEPTH_SPAN)] = middle
+    xyz = deproject(points, z.reshape(-1), colour_k).astype(np.float32)
+    for hand, positions in zip(hands, xyz.reshape(len(hands), -1, 3)):
+        hand.positions = positions
+
+
 def _row_medians(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Median over axis 1 of [P, K, 3] values whose first `counts` per row are finite after
     sorting (NaN sorts last): one sort for every person instead of a median call each."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..core.results import CONFIDENT, Person
 from ..core.topology import Topology
+from .hold import Hold
 
 #: the head point a raised wrist is above: the first the topology has
 HEAD = ("nose", "upper_neck")
@@ -47,11 +48,19 @@ class RaisedHands:
     """Per track and side: since when the hand is up."""
 
     def __init__(self, topology: Topology, hold: float = 1.0, gap: float = 0.2):
-        self.topology, self.hold, self.gap = topology, hold, gap
-        self.reset()
+        self.topology = topology
+        self.held = Hold(hold, gap)
+
+    @property
+    def hold(self) -> float:
+        return self.held.hold
+
+    @hold.setter
+    def hold(self, seconds: float) -> None:
+        self.held.hold = seconds
 
     def reset(self) -> None:
-        self._since: dict[tuple[int, str], tuple[float, float]] = {}  # (start, last up)
+        self.held.reset()
 
     def update(self, people: list[Person], now: float) -> list[RaisedHand]:
         """The hands held up for `hold` seconds in this frame."""
@@ -60,17 +69,9 @@ class RaisedHands:
             if p.track_id < 0:
                 continue
             for side in SIDES:
-                key = (p.track_id, side)
                 score = hand_up(p, self.topology, side)
-                start, last = self._since.get(key, (now, now))
-                if score is None:
-                    if not 0 <= now - last <= self.gap:
-                        self._since.pop(key, None)
-                    continue
-                if not 0 <= now - last <= self.gap:  # a new raise (or time went back)
-                    start = now
-                self._since[key] = (start, now)
-                if now - start >= self.hold:
+                start = self.held.update((p.track_id, side), score is not None, now)
+                if start is not None:
                     out.append(RaisedHand(p.track_id, side, start, score))
-        self._since = {k: v for k, v in self._since.items() if 0 <= now - v[1] <= self.gap}
+        self.held.prune(now)
         return out

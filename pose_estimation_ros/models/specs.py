@@ -124,6 +124,35 @@ def _landmark_sources() -> list[tuple[str, Source, str]]:
     ]
 
 
+def _hand(model_id: str, module: str, name: str, sha: str, input_size: tuple[int, int],
+          outputs: tuple, notes: str) -> ModelSpec:
+    """A MediaPipe hand model of the PyPI wheel, converted here with a dynamic batch axis
+    (every hand of a frame in one call); input RGB in [0, 1]."""
+    return ModelSpec(
+        id=model_id, file=f"{name}.onnx",
+        **_mediapipe(Source("pypi-wheel", package=_MEDIAPIPE_WHEEL,
+                            member=f"mediapipe/modules/{module}/{name}.tflite",
+                            home=_MEDIAPIPE_HOME), f"{name}.tflite", sha, input_size, outputs,
+                     std=(255.0, 255.0, 255.0), dynamic_batch=True),
+        notes=notes)
+
+
+_HAND_LANDMARK_OUTPUTS = (("landmarks", "Identity"), ("presence", "Identity_1"),
+                          ("handedness", "Identity_2"), ("world", "Identity_3"))
+_HAND_SHA = {"full": "11c272b891e1a99ab034208e23937a8008388cf11ed2a9d776ed3d01d0ba00e3",
+             "lite": "048edd3645c9bf7397d19a9f6e3a42957d6e414c9bea6598030a2e9b624156e6"}
+_HAND_MODELS = tuple(
+    _hand(f"hand-landmark-{variant}", "hand_landmark", f"hand_landmark_{variant}", sha,
+          (224, 224), _HAND_LANDMARK_OUTPUTS,
+          "21 hand landmarks × (x, y, z) in crop pixels, hand presence, handedness, world "
+          "landmarks") for variant, sha in _HAND_SHA.items()) + (
+    _hand("hand-recrop", "holistic_landmark", "hand_recrop",
+          "67d996ce96f9d36fe17d2693022c6da93168026ab2f028f9e2365398d8ac7d5d", (256, 256),
+          (("crop", "output_crop"),),
+          "MediaPipe Holistic's hand region refiner: 2 points (centre, scale) in crop "
+          "pixels"),)
+
+
 _OPENMMLAB_SDK = "https://download.openmmlab.com/mmpose/v1/projects/rtmposev1/onnx_sdk/"
 _RTMPOSE_HOME = "https://github.com/open-mmlab/mmpose/tree/main/projects/rtmpose"
 _MOVENET_HOME = "https://www.kaggle.com/models/google/movenet"
@@ -258,6 +287,7 @@ MODELS: dict[str, ModelSpec] = {
             color="RGB", outputs=(("people", "output_0"),),
             notes="MultiPose Lightning: H, W multiples of 32; 6 × (17 × (y, x, score), box, "
                   "score), normalised"),
+        *_HAND_MODELS,
         ModelSpec(
             id="efficientpose-ii-lite", file="efficientpose_ii_lite_converted.onnx",
             **_tfjs("efficientpose", "https://github.com/daniegr/EfficientPose"),

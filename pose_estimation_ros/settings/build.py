@@ -10,6 +10,8 @@ from typing import Any
 
 from ..following.depth import DepthConfig
 from ..following.targets import TargetConfig
+from ..gestures.detector import GestureConfig
+from ..hands.stage import HandConfig
 from ..models.runtime import RuntimeOptions
 from ..pipelines.registry import PipelineOptions
 from ..stream.step import StepConfig
@@ -102,7 +104,32 @@ def step_config(values: dict[str, Any]) -> StepConfig:
                       target=target_config(v), depth_tolerance=float(v["depth_tolerance"]),
                       reid=replace(ReidConfig(), window=float(v["reid_window"]),
                                    threshold=float(v["reid_threshold"])),
-                      gesture_hold=float(v["gesture_hold"]))
+                      gestures=GestureConfig(hold=float(v["gesture_hold"]),
+                                             pointing_hold=float(v["pointing_hold"]),
+                                             floor=floor_plane(v["floor_plane"])),
+                      hands=hand_config(v))
+
+
+def hand_config(values: dict[str, Any]) -> HandConfig:
+    v = _full(values)
+    return HandConfig(enabled=bool(v["hands"]), variant=v["hand_model"],
+                      recrop=bool(v["hand_recrop"]), min_size=float(v["hand_min_size"]),
+                      min_presence=float(v["hand_min_presence"]))
+
+
+def floor_plane(text: str) -> tuple[float, float, float, float] | None:
+    """'a,b,c,d' → the plane with a unit normal; '' → None (unknown)."""
+    if not text.strip():
+        return None
+    try:
+        a, b, c, d = (float(x) for x in text.replace(" ", ",").split(",") if x)
+    except ValueError:
+        raise ValueError(f"floor_plane must be four numbers 'a,b,c,d', not {text!r}") from None
+    norm = (a * a + b * b + c * c) ** 0.5
+    if not 0 < norm < float("inf") or d != d or abs(d) == float("inf"):
+        raise ValueError(f"floor_plane {text!r}: (a, b, c) must be a finite, non-zero normal "
+                         "and d finite")
+    return a / norm, b / norm, c / norm, d / norm
 
 
 def output_options(values: dict[str, Any], markers: bool = True,
@@ -113,7 +140,8 @@ def output_options(values: dict[str, Any], markers: bool = True,
     return OutputOptions(target_pose=bool(v["use_depth"]),
                          target_pose_predicted=bool(v["target_pose_predicted"]), markers=markers,
                          annotated=annotated, body_tf=bool(v["publish_tf"]),
-                         rep155=bool(v["hri.enable"]), marker_depth=float(v["marker_depth"]))
+                         rep155=bool(v["hri.enable"]), marker_depth=float(v["marker_depth"]),
+                         hands=bool(v["hands"]))
 
 
 def defaults() -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..following.depth import DepthConfig
 from ..following.targets import ON_LOST, POLICIES, TargetConfig
+from ..hands.stage import VARIANTS as HAND_VARIANTS
 from ..models.runtime import PROVIDERS
 from ..pipelines.blazepose import VARIANTS
 from ..pipelines.detection import DETECTORS
@@ -19,6 +20,7 @@ from .setting import Setting
 
 _O, _T, _D = PipelineOptions(), TrackerConfig(), DepthConfig()
 _G, _S = TargetConfig(), StepConfig()
+_H, _GE = _S.hands, _S.gestures
 #: who takes what: the pipeline's flags, the tracker's, the follow target's and depth's
 PIPE = ("run", "bag", "bench", "demo", "eval")
 TRACK = ("run", "bag", "bench")
@@ -63,6 +65,19 @@ NODE_AND_FLAGS: tuple[Setting, ...] = (
             0.0, 1.0, commands=PIPE),
     Setting("max_people", _O.max_people, "top-down: people per frame, most confident first",
             1, 50, commands=PIPE, command_defaults={"eval": 20}),
+    Setting("hands", _H.enabled, "hands of every person: 21 keypoints each (MediaPipe's hand "
+            "models), side from the body, 3D with depth; on ~/gestures pointing rays reach the "
+            "fingertip", read_only=True, commands=("run", "bag", "bench", "demo")),
+    Setting("hand_model", _H.variant, "hand landmark model (with hands)",
+            choices=HAND_VARIANTS, read_only=True, commands=PIPE),
+    Setting("hand_recrop", _H.recrop, "refine each hand's region with MediaPipe Holistic's "
+            "recrop model before the landmarks (with hands)", read_only=True,
+            commands=("run", "bag", "bench", "demo")),
+    Setting("hand_min_size", _H.min_size, "pixels: hands whose region is smaller are skipped "
+            "(counted too_small), never given made-up keypoints", 1.0, 10000.0, commands=PIPE),
+    Setting("hand_min_presence", _H.min_presence, "hands whose presence (the hand model's "
+            "hand flag) is below this are dropped (counted no_hand); 0: every hand looked for, "
+            "with its presence", 0.0, 1.0, commands=PIPE),
     Setting("tracking", _S.tracking, "track ids, Kalman prediction and smoothing (video)",
             read_only=True, commands=("run", "bench")),
     Setting("det_interval", _T.det_interval, "top-down with tracking: run the detector every "
@@ -99,8 +114,13 @@ NODE_AND_FLAGS: tuple[Setting, ...] = (
             "get their track id back (0: off)", 0.0, 3600.0, commands=TRACK),
     Setting("reid_threshold", _S.reid.threshold, "largest appearance distance (part colours, "
             "0–1) at which a new track is taken for a lost one", 0.01, 1.0, commands=TRACK),
-    Setting("gesture_hold", _S.gesture_hold, "seconds a gesture is held before it counts (a "
-            "raised hand)", 0.0, 60.0, commands=FOLLOW),
+    Setting("gesture_hold", _GE.hold, "seconds a raised hand is held before it counts "
+            "(hand_raised on ~/gestures, target_policy gesture)", 0.0, 60.0, commands=FOLLOW),
+    Setting("pointing_hold", _GE.pointing_hold, "seconds an arm points before it counts "
+            "(pointing on ~/gestures)", 0.0, 60.0, commands=FOLLOW),
+    Setting("floor_plane", "", "the floor in the camera optical frame, 'a,b,c,d' with "
+            "a·x + b·y + c·z + d = 0 (metres): pointing rays get the point they meet it; "
+            "empty: unknown", commands=FOLLOW, metavar="A,B,C,D"),
     Setting("publish_tf", False, "a body_<track id> TF frame per person with 3D, on /tf",
             read_only=True, commands=("bag",)),
     Setting("hri.enable", False, "people the ROS4HRI way (REP-155: /humans/bodies/..., /tf; "
@@ -175,8 +195,12 @@ FLAGS_ONLY: tuple[Setting, ...] = (
     Setting("compare", False, "top-down: also time the per-box, detect-every-frame loop on the "
             "same models and frames, alternated, and print the ratio", node=False,
             commands=("bench",)),
-    Setting("coco", None, "COCO-format keypoint annotation file", node=False,
-            commands=("eval",), required=True),
+    Setting("coco", None, "COCO-format keypoint annotation file (body keypoints; or --hands)",
+            node=False, commands=("eval",)),
+    Setting("hand_annotations", None, "hand keypoint annotations instead of --coco: hand "
+            "crops (COCO format, 21 keypoints and a box per hand: the box is given) or "
+            "COCO-WholeBody (hands found through the body pipeline); prints hand PCK@0.2 and "
+            "EPE", node=False, commands=("eval",), flag="--hands", metavar="FILE"),
     Setting("images", None, "folder the file names are relative to", node=False,
             commands=("eval",), required=True),
     Setting("gt_boxes", False, "crop the GT boxes, no detector", node=False,

@@ -2,7 +2,7 @@
 the models are created once, a small per-stream state (the tracker, the follow target, the
 counts) is kept here, and one frame goes through
 
-    colour image → pipeline (+ tracker) → depth partner → 3D → re-identification →
+    colour image → pipeline (+ tracker) → hands → depth partner → 3D → re-identification →
     gestures → follow target → `StepOutput`
 
 Transports only turn messages and files into its input and its output into messages, files and
@@ -18,9 +18,18 @@ import numpy as np
 
 from ..core.camera import CameraError, Intrinsics, depth_intrinsics
 from ..core.results import FrameResult, Person
-from ..following.depth import DepthConfig, DepthError, add_positions, check_depth
+from ..following.depth import (
+    DepthConfig,
+    DepthError,
+    add_hand_positions,
+    add_positions,
+    check_depth,
+)
 from ..following.targets import Target, TargetConfig, TargetSelector, TargetState
-from ..gestures.raised import RaisedHand, RaisedHands
+from ..gestures.detector import GestureConfig, Gestures
+from ..gestures.events import Gesture
+from ..gestures.raised import RaisedHand
+from ..hands.stage import HandConfig, HandStage
 from ..tracking.reid import Identities, Reacquired, ReidConfig
 from ..tracking.tracker import TrackerConfig
 from .depth import DepthFrame, NoDepth, NoDepthReason
@@ -38,8 +47,9 @@ class StepConfig:
     target: TargetConfig = field(default_factory=TargetConfig)
     depth_tolerance: float = 0.02
     reid: ReidConfig = field(default_factory=ReidConfig)
-    #: seconds a gesture is held before it counts (a raised hand)
-    gesture_hold: float = 1.0
+    gestures: GestureConfig = field(default_factory=GestureConfig)
+    #: hands of every person (models: `create_step` opens them)
+    hands: HandConfig = field(default_factory=HandConfig)
 
 
 @dataclass
@@ -59,6 +69,7 @@ class StepOutput:
     #: people given their id back in this frame (re-identification)
     reacquired: list[Reacquired] = field(default_factory=list)
     raised: list[RaisedHand] = field(default_factory=list)  # hands held up
+    gestures: list[Gesture] = field(default_factory=list)
     #: the tracker's predicted box of the target while it is occluded (drawn dashed)
     target_box: np.ndarray | None = None
 
@@ -74,13 +85,15 @@ class StepOutput:
 class FrameStep:
     """A stream's step over a pipeline (a `VideoPipeline` with tracking, else the bare one)."""
 
-    def __init__(self, pipeline, config: StepConfig = StepConfig()):
+    def __init__(self, pipeline, config: StepConfig = StepConfig(),
+                 hands: HandStage | None = None):
         self.pipeline = pipeline
         self.config = config
+        self.hands = hands
         self.selector = TargetSelector(config.target)
         self.identities = Identities(config.reid, pipeline.topology) if config.tracking \
             else None
-        self.raised = RaisedHands(pipeline.topology, config.gesture_hold)
+        self.gestures = Gestures(pipeline.topology, config.gestures)
         #: frames with 3D ("with_3d") and without, by `NoDepthReason`
         self.counts: Counter = Counter()
 
@@ -88,10 +101,17 @@ class FrameStep:
     def topology(self):
         return self.pipeline.topology
 
+    @property
+    def models(self) -> list:
+        """Every model this step runs: the pipeline's, then the hands'."""
+        return list(self.pipeline.models) + (self.hands.models if self.hands else [])
+
     def reset(self) -> None:
         self.pipeline.reset()
         self.selector.reset()
-        self.raised.reset()
+        self.gestures.reset()
+        if self.hands is not None:
+            self.hands.reset()
         if self.identities is not None:
             self.identities.reset()
         self.counts.clear()
@@ -101,7 +121,11 @@ class FrameStep:
         the depth range and the target policy; models, tracks and the target stay."""
         self.pipeline.apply(options, config.tracker)
         self.selector.set_config(config.target)
-        self.raised.hold = config.gesture_hold
+        self.gestures.set_config(config.gestures)
+        if self.hands is not None:
+            self.hands.config = config.hands
+            self.hands.smoothing = config.tracker.one_euro if config.tracking and \
+                config.tracker.smoothing else None
         if self.identities is not None:
             self.identities.config = config.reid
         self.config = config
@@ -116,8 +140,12 @@ class FrameStep:
         return self.finish(self.infer(image, clock), stamp_ns, frame_id, depth, colour, image)
 
     def infer(self, image: np.ndarray, stamp_s: float) -> FrameResult:
-        """The models and the tracker on one BGR image, `stamp_s` the tracker's clock."""
-        return self.pipeline.process(image, stamp_s)
+        """The models, the tracker and the hands on one BGR image, `stamp_s` the tracker's
+        clock."""
+        result = self.pipeline.process(image, stamp_s)
+        if self.hands is not None:
+            self.hands.process(image, result)
+        return result
 
     def finish(self, result: FrameResult, stamp_ns: int, frame_id: str,
                depth: DepthFrame | NoDepth | None, colour: Intrinsics | None,
@@ -131,13 +159,13 @@ class FrameStep:
         else:
             missing = None
         back = self.identities.update(result, image) if self.identities is not None else []
-        raised = self.raised.update(result.people, result.stamp)
+        raised, gestures = self.gestures.update(result.people, result.stamp)
         first = {}
         for hand in raised:
             first[hand.track_id] = min(hand.start, first.get(hand.track_id, hand.start))
         target = self.selector.update(result, frozenset(e.track_id for e in back), first)
         return StepOutput(stamp_ns, frame_id, result, target, missing, colour_k, image, back,
-                          raised, self._target_box(target))
+                          raised, gestures, self._target_box(target))
 
     @property
     def confirmed_ids(self) -> int:
@@ -178,6 +206,7 @@ class FrameStep:
             k = depth_intrinsics(colour, result.image_size, (w, h), depth.camera)
             add_positions(result.people, result.topology, depth.depth, k, colour_k,
                           self.config.depth)
+            add_hand_positions(result.people, depth.depth, k, colour_k, self.config.depth)
         except CameraError as exc:
             return NoDepth.of(NoDepthReason.SIZE_MISMATCH, problem=exc)
         except DepthError as exc:
@@ -202,5 +231,10 @@ def create_step(options, config: StepConfig = StepConfig(), pool=None) -> FrameS
     from ..pipelines.video import VideoPipeline
 
     pipeline = create_pipeline(options, pool)
+    hands = None
+    if config.hands.enabled:
+        smoothing = config.tracker.one_euro if config.tracking and config.tracker.smoothing \
+            else None
+        hands = HandStage(config.hands, pipeline.topology, options.runtime, pool, smoothing)
     return FrameStep(VideoPipeline(pipeline, config.tracker) if config.tracking else pipeline,
-                     config)
+                     config, hands)

@@ -13,10 +13,11 @@ import numpy as np
 
 from ..core.camera import deproject
 from ..core.results import CONFIDENT, FrameResult, Person, TrackState
-from ..core.topology import Topology
+from ..core.topology import HAND21, Topology
 from ..following.targets import Target, facing_camera
+from ..gestures.events import Gesture
 from ..stream.step import StepOutput
-from ..vision.draw import colour_for, draw_result
+from ..vision.draw import colour_for, draw_gestures, draw_result
 
 
 class MessageFactory(Protocol):
@@ -43,23 +44,33 @@ def point(f: MessageFactory, p) -> tuple[Any, bool]:
     return f.new("geometry_msgs/msg/Point", x=float(p[0]), y=float(p[1]), z=float(p[2])), True
 
 
-def _keypoints(f: MessageFactory, person: Person) -> list:
-    vis, positions = person.visibility, person.positions
+def _keypoints(f: MessageFactory, points: np.ndarray, scores, visibility=None,
+               positions=None) -> list:
     out = []
-    for k, (x, y) in enumerate(person.keypoints):
+    for k, (x, y) in enumerate(points):
         position, valid = point(f, positions[k] if positions is not None else None)
         out.append(f.new(
             "pose_estimation_ros/msg/Keypoint", x=float(x), y=float(y),
-            score=float(person.keypoint_scores[k]),
-            visibility=float(vis[k]) if vis is not None else math.nan,
+            score=float(scores[k]),
+            visibility=float(visibility[k]) if visibility is not None else math.nan,
             position=position, position_valid=valid))
     return out
 
 
+def _hands(f: MessageFactory, person: Person) -> list:
+    """Hand messages, every keypoint scored with the hand's presence (the model gives none
+    per keypoint)."""
+    return [f.new("pose_estimation_ros/msg/Hand", side=h.side, presence=float(h.presence),
+                  keypoints=_keypoints(f, h.keypoints, [h.presence] * len(h.keypoints),
+                                       positions=h.positions))
+            for h in person.hands]
+
+
 def pose_array(f: MessageFactory, result: FrameResult, header, latency_s: float,
-               target_track_id: int = -1):
+               target_track_id: int = -1, hands_on: bool = False):
     """A PersonPoseArray for one frame. 3D positions come from each person's `positions` and
-    `position` (filled from depth); without them every position is invalid."""
+    `position` (filled from depth); without them every position is invalid. `hands_on`: the
+    hand topology is named on every frame (else only when a hand is there)."""
     topology = result.topology
     people = []
     for person in result.people:
@@ -68,13 +79,51 @@ def pose_array(f: MessageFactory, result: FrameResult, header, latency_s: float,
         people.append(f.new(
             "pose_estimation_ros/msg/PersonPose", track_id=int(person.track_id),
             track_state=TrackState(person.track_state).msg_value, score=float(person.score),
-            x_min=x1, y_min=y1, x_max=x2, y_max=y2, keypoints=_keypoints(f, person),
-            position=centre, position_valid=valid))
+            x_min=x1, y_min=y1, x_max=x2, y_max=y2,
+            keypoints=_keypoints(f, person.keypoints, person.keypoint_scores,
+                                 person.visibility, person.positions),
+            position=centre, position_valid=valid, hands=_hands(f, person)))
+    hands = hands_on or any(p.hands for p in result.people)
     return f.new(
         "pose_estimation_ros/msg/PersonPoseArray", header=header, topology=topology.name,
-        keypoint_names=list(topology.keypoints), image_width=int(result.image_size[0]),
+        keypoint_names=list(topology.keypoints),
+        hand_topology=HAND21.name if hands else "",
+        hand_keypoint_names=list(HAND21.keypoints) if hands else [],
+        image_width=int(result.image_size[0]),
         image_height=int(result.image_size[1]), people=people,
         target_track_id=int(target_track_id), latency=duration(f, latency_s))
+
+
+def gesture_array(f: MessageFactory, header, gestures: list[Gesture]):
+    """A GestureArray: every gesture of the frame (empty: none)."""
+    out = []
+    for g in gestures:
+        start_ns = max(0, int(round(g.start * 1e9)))
+        fields = {}
+        if g.ray is not None:
+            r = g.ray
+            fields["image_origin"] = point(f, [*r.image_origin, 0.0])[0]
+            fields["image_direction"] = _vector(f, [*r.image_direction, 0.0])
+            fields["ray_origin"], fields["ray_valid"] = point(f, r.origin)
+            fields["ray_direction"] = _vector(f, r.direction)
+            fields["floor_point"], fields["floor_valid"] = point(f, r.floor)
+        else:
+            nan = point(f, None)[0]
+            fields |= {"image_origin": nan, "ray_origin": nan, "floor_point": nan,
+                       "image_direction": _vector(f, None), "ray_direction": _vector(f, None),
+                       "ray_valid": False, "floor_valid": False}
+        out.append(f.new(
+            "pose_estimation_ros/msg/Gesture", track_id=int(g.track_id), kind=g.kind,
+            side=g.side, confidence=float(g.confidence),
+            start=f.new("builtin_interfaces/msg/Time", sec=start_ns // 1_000_000_000,
+                        nanosec=start_ns % 1_000_000_000), **fields))
+    return f.new("pose_estimation_ros/msg/GestureArray", header=header, gestures=out)
+
+
+def _vector(f: MessageFactory, v):
+    if v is None or not np.all(np.isfinite(v)):
+        return f.new("geometry_msgs/msg/Vector3", x=math.nan, y=math.nan, z=math.nan)
+    return f.new("geometry_msgs/msg/Vector3", x=float(v[0]), y=float(v[1]), z=float(v[2]))
 
 
 def skeleton(f: MessageFactory, topology: Topology):
@@ -145,9 +194,13 @@ def marker_array(f: MessageFactory, header, result: FrameResult, k: np.ndarray,
 def annotate(out: StepOutput) -> np.ndarray:
     """The frame with everyone drawn, the follow target with its state (`vision.draw`)."""
     seen = out.target_person is not None
-    return draw_result(out.image, out.result, out.target.track_id if seen or
-                       out.target_box is not None else -1, target_state=out.target.state.value,
-                       predicted_box=out.target_box)
+    drawn = draw_result(out.image, out.result, out.target.track_id if seen or
+                        out.target_box is not None else -1, target_state=out.target.state.value,
+                        predicted_box=out.target_box)
+    draw_gestures(drawn, out.result, [
+        (g.track_id, g.kind, *((g.ray.image_origin, g.ray.image_direction) if g.ray else
+                               (None, None))) for g in out.gestures])
+    return drawn
 
 
 def annotated_image(f: MessageFactory, header, out: StepOutput):

@@ -48,6 +48,7 @@ SKELETON = Topic("skeleton", "pose_estimation_ros/msg/Skeleton", "latched")
 TARGET_POSE = Topic("target_pose", "geometry_msgs/msg/PoseStamped")
 #: the node's private topic (`~/`): under its own name
 TARGET_STATE = Topic("~/target_state", "pose_estimation_ros/msg/FollowTarget")
+GESTURES = Topic("~/gestures", "pose_estimation_ros/msg/GestureArray")
 MARKERS = Topic("markers", "visualization_msgs/msg/MarkerArray")
 ANNOTATED = Topic("annotated_image", "sensor_msgs/msg/Image", "image")
 TF = Topic("/tf", "tf2_msgs/msg/TFMessage", "tf")
@@ -71,6 +72,7 @@ class OutputOptions:
     body_tf: bool = False  # publish_tf: body_<track id> frames
     rep155: bool = False  # hri.enable / bag --rep155
     marker_depth: float = 2.0  # metres, where markers without depth are drawn
+    hands: bool = False  # hands on: the poses name the hand topology on every frame
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class OutputPlan:
         """The topics every frame may use, in a fixed order (REP-155's per-body topics come
         and go with their bodies)."""
         o = self.options
-        wanted = [(POSES, True), (SKELETON, True), (TARGET_STATE, True),
+        wanted = [(POSES, True), (SKELETON, True), (TARGET_STATE, True), (GESTURES, True),
                   (TARGET_POSE, o.target_pose),
                   (MARKERS, o.markers), (ANNOTATED, o.annotated), (TRACKED, o.rep155),
                   (TF, o.body_tf or o.rep155)]
@@ -121,8 +123,9 @@ class OutputPlan:
             nanosec=out.stamp_ns % 1_000_000_000))
         target = out.target
         msgs = [Outgoing(POSES, convert.pose_array(f, result, header, latency_s,
-                                                   target.followed)),
-                Outgoing(TARGET_STATE, convert.follow_target(f, header, target))]
+                                                   target.followed, o.hands)),
+                Outgoing(TARGET_STATE, convert.follow_target(f, header, target)),
+                Outgoing(GESTURES, convert.gesture_array(f, header, out.gestures))]
         measured = target.position is not None and not target.predicted
         if o.target_pose and (measured or (target.predicted and o.target_pose_predicted)):
             msgs.append(Outgoing(TARGET_POSE, convert.target_pose(f, header, target.position)))

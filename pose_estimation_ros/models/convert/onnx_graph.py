@@ -14,6 +14,10 @@ OPSET = 13
 IR_VERSION = 7
 
 
+class ConversionError(RuntimeError):
+    """The model file is malformed or uses something the converters do not handle."""
+
+
 @dataclass
 class Graph:
     """ONNX graph under construction; `nchw` marks 4-D activations held as NCHW."""

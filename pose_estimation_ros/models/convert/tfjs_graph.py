@@ -14,10 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-class ConversionError(RuntimeError):
-    """The TF.js model is malformed or uses something the converter does not handle."""
-
+from .onnx_graph import ConversionError  # noqa: F401  (its users import it from here)
 
 #: TensorFlow DataType enum names -> numpy
 DTYPES = {"DT_FLOAT": np.float32, "DT_INT32": np.int32, "DT_INT64": np.int64,

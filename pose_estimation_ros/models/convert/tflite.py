@@ -1,11 +1,12 @@
-"""TFLite → ONNX conversion for the BlazePose models.
+"""TFLite → ONNX conversion for the BlazePose and hand models.
 
 The public converters cannot read these files (the detector stores its fp16 weights as sparse
 tensors behind DENSIFY ops; tflite2onnx lacks DENSIFY, DEPTH_TO_SPACE and PAD, tf2onnx needs
 TensorFlow). This module converts exactly the op set the BlazePose detector and landmark models
-use. Constants (DEQUANTIZE, DENSIFY) are folded at conversion time, activations are kept in NCHW
-inside the graph, and the model keeps its NHWC inputs and outputs and its tensor names, so the
-ONNX file is a drop-in replacement for the TFLite one.
+and the hand landmark and recrop models use (the hands' extra ops: `tflite_ops.py`). Constants
+(DEQUANTIZE, DENSIFY) are folded at conversion time, activations are kept in NCHW inside the
+graph, and the model keeps its NHWC inputs and outputs and its tensor names, so the ONNX file
+is a drop-in replacement for the TFLite one.
 """
 from __future__ import annotations
 
@@ -13,16 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .onnx_graph import Graph, write_model
+from .onnx_graph import ConversionError, Graph, write_model
+from .tflite_ops import HandOps
 
 CONVERTER_VERSION = "1"
 
 _NP_TYPES = {0: np.float32, 1: np.float16, 2: np.int32, 3: np.uint8, 4: np.int64, 9: np.int8}
 _ACTIVATIONS = {0: None, 1: "Relu", 3: "Relu6"}
-
-
-class ConversionError(RuntimeError):
-    """The TFLite file uses something this converter does not handle."""
 
 
 def _builtin_names() -> dict[int, str]:
@@ -64,7 +62,7 @@ def densify(values: np.ndarray, shape: list[int], sparsity) -> np.ndarray:
     return dense.reshape(shape)
 
 
-class _Converter:
+class _Converter(HandOps):
     def __init__(self, data: bytes, dynamic_batch: bool):
         import tflite
 
