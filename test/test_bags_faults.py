@@ -175,11 +175,11 @@ def test_ctrl_c_after_the_outputs_moved_but_before_the_sidecar(tmp_path, images,
     _bag(tmp_path, images[:3], "b")
     real, calls = worker._models, {"n": 0}
 
-    def interrupted_second_time(options):
+    def interrupted_second_time(*args):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
-        return real(options)
+        return real(*args)
     monkeypatch.setattr(worker, "_models", interrupted_second_time)
     assert main(["bag", str(tmp_path / "in"), "--output", str(tmp_path / "out"),
                  "--csv", str(tmp_path / "all.csv"), "--no-progress"]) == 130

@@ -71,3 +71,41 @@ def test_landmarks_match_litert(variant, coco_images, blazepose_static):
         assert abs(flag.item() - expected["Identity_1"].item()) < 1e-3
         assert np.abs(heatmap - expected["Identity_3"]).max() < 0.05
         assert np.abs(world - expected["Identity_4"]).max() < 1e-3
+
+
+def _hand_crops() -> list:
+    """The FreiHAND hand crops (224×224 RGB), as the hand landmark model takes them."""
+    from conftest import DATA
+
+    return [read_image(p) for p in sorted((DATA / "mmpose_tests" / "hands" / "freihand")
+                                          .glob("*.jpg"))]
+
+
+@pytest.mark.parametrize("variant", ["lite", "full"])
+def test_hand_landmarks_match_litert_one_by_one_and_in_a_batch(variant):
+    """The hand models' extra ops (MEAN, FULLY_CONNECTED) convert exactly; the batch axis
+    gives each hand what it gets alone."""
+    model_id = f"hand-landmark-{variant}"
+    onnx, ref = open_model(model_id), _litert(model_id)
+    crops = np.stack(_hand_crops())
+    batch = to_input(crops, onnx.spec)
+    together = onnx.run(batch)
+    for i, x in enumerate(batch):
+        expected = ref(x[None])
+        alone = onnx.run(x[None])
+        assert np.abs(alone["landmarks"] - expected["Identity"]).max() <= 0.05  # crop px
+        assert abs(alone["presence"].item() - expected["Identity_1"].item()) < 1e-3
+        assert abs(alone["handedness"].item() - expected["Identity_2"].item()) < 1e-3
+        assert np.abs(alone["world"] - expected["Identity_3"]).max() < 1e-3
+        assert np.abs(together["landmarks"][i] - alone["landmarks"][0]).max() < 1e-3
+    assert together["presence"].max() > 0.5  # real hands
+
+
+def test_hand_recrop_matches_litert():
+    """The recrop model's PRELU, channel PAD and STRIDED_SLICE convert exactly."""
+    onnx, ref = open_model("hand-recrop"), _litert("hand-recrop")
+    for crop in _hand_crops():
+        x = to_input(warp_crop(crop, whole_image_rect(224, 224), 256, 256,
+                               "replicate")[None], onnx.spec)
+        got, expected = onnx.run(x)["crop"], ref(x)["output_crop"]
+        assert np.abs(got - expected).max() <= 0.05  # crop pixels

@@ -178,6 +178,9 @@ class _BagRun:
                  "first_stamp_ns": self.first, "last_stamp_ns": self.last,
                  "missing_messages": {c.topic: c.msgcount - read[c.id]
                                       for c in wanted.values() if read[c.id] < c.msgcount}}
+        if self.step.hands is not None:
+            stats |= {"hands_given": self.step.hands.given,
+                      "hands_skipped": dict(sorted(self.step.hands.skipped.items()))}
         if self.use_depth:
             stats |= {"frames_with_3d": self.step.counts["with_3d"],
                       "frames_without_3d": self.step.without_3d,

@@ -29,12 +29,14 @@ def ran_on(backend: str) -> dict:
     return where
 
 
-def _models(options) -> list[dict]:
-    """The model files used, with the sha256 of each file as it is (converted files too)."""
+def _models(options, config) -> list[dict]:
+    """The model files used (the pipeline's, then the hands'), with the sha256 of each file
+    as it is (converted files too)."""
     from ..models.store import resolve, sha256_of
 
     return [{"id": model_id, "file": str(path), "sha256": sha256_of(path)}
-            for model_id in options.model_ids() for path in [resolve(model_id)]]
+            for model_id in options.model_ids() + config.hands.model_ids()
+            for path in [resolve(model_id)]]
 
 
 def _environment() -> dict:
@@ -97,7 +99,7 @@ def _process(job: BagJob, options, config, parameters: dict, position: int, prog
     missing = stats["missing_messages"]
     record = {"sidecar_version": SIDECAR_VERSION, "complete": not missing, **_environment(),
               "input": str(job.input.resolve()), "output": str(job.output.resolve()),
-              "models": _models(options), "parameters": parameters, **stats,
+              "models": _models(options, config), "parameters": parameters, **stats,
               "ran_on": {**ran_on(backend), "models_reused": reused}}
     sidecar = sidecar_path(job.output)
     tmp = work_path(sidecar)

@@ -175,10 +175,20 @@ def cmd_bench(args) -> int:
     inner = pipeline.pipeline if tracking else pipeline
     head = inner.head
     identities = _identities(args, pipeline) if tracking else None
+    hands = _hand_stage(args, pipeline)
+    hand_count = [0]
+
+    def after(result, image):  # the frame step's stages after the pipeline
+        if identities is not None:
+            identities.update(result, image)
+        if hands is not None:
+            hands.process(image, result)
+            hand_count[0] += sum(len(p.hands) for p in result.people)
     report = run_bench(pipeline, args.video, args.frames, keep_crowded=20 if head else 0,
-                       after=identities.update if identities else None)
+                       after=after)
+    models = list(pipeline.models) + (hands.models if hands else [])
     print(f"{report.frames} frames of {args.video}, pipeline {args.pipeline} "
-          f"({', '.join(f'{m.spec.id} on {m.provider}' for m in pipeline.models)})")
+          f"({', '.join(f'{m.spec.id} on {m.provider}' for m in models)})")
     for stage, ms in report.stages.items():
         mean = f", mean {report.decode_mean_ms:.2f} ms" if stage == "decode" else ""
         print(f"  {stage:<36} {ms:8.2f} ms  (median over the {report.stage_frames[stage]} "
@@ -215,8 +225,28 @@ def cmd_bench(args) -> int:
               f"{report.stages.get('reid', 0.0):.2f}), {100 * reid / max(frame - reid, 1e-9):.1f}"
               f"% added to the rest of the frame's time ({frame - reid:.2f} ms, mean); "
               f"{identities.reidentified} re-identified")
+    if hands is not None:
+        stage, frame = report.means.get("hands", 0.0), report.seconds * 1000 / report.frames
+        per_hand = stage * report.frames / max(hand_count[0], 1)
+        print(f"hands: {stage:.2f} ms per frame (mean; {100 * stage / max(frame - stage, 1e-9):.1f}"
+              f"% added to the rest of the frame's time), {per_hand:.2f} ms per hand, "
+              f"{hand_count[0]} hands in {report.frames} frames "
+              f"({hand_count[0] / report.frames:.2f} per frame)")
     print(report.last_line())
     return 0
+
+
+def _hand_stage(args, pipeline):
+    """The frame step's hand stage when --hands is given, for `bench` to time."""
+    if not args.values.get("hands"):
+        return None
+    from ..hands.stage import HandStage
+
+    config = step_config(args.values)
+    smoothing = config.tracker.one_euro if config.tracking and config.tracker.smoothing \
+        else None
+    return HandStage(config.hands, pipeline.topology, _options(args).runtime,
+                     smoothing=smoothing)
 
 
 def _identities(args, pipeline):

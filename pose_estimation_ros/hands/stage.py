@@ -78,6 +78,7 @@ class HandStage:
         self.smoothing = smoothing
         self.filters: dict[tuple[int, str], OneEuroFilter] = {}
         self.skipped: Counter = Counter()  # since the reset
+        self.given = 0  # hands given since the reset
 
     @property
     def models(self) -> list:
@@ -86,6 +87,7 @@ class HandStage:
     def reset(self) -> None:
         self.filters.clear()
         self.skipped.clear()
+        self.given = 0
 
     def process(self, image: np.ndarray, result: FrameResult) -> None:
         """Give every person of `result` their hands (in place), count the rest by reason."""
@@ -112,6 +114,7 @@ class HandStage:
             person = result.people[region.index]
             points = self._smooth(person.track_id, region.side, points, rect, result.stamp)
             person.hands.append(Hand(region.side, points, float(presence)))
+            self.given += 1
             seen.add((person.track_id, region.side))
         for key in [k for k in self.filters if k not in seen]:
             del self.filters[key]  # a hand not seen starts afresh when it comes back

@@ -143,7 +143,7 @@ class PoseEstimationNode(LifecycleNode):
                 self.outputs.destroy()
                 self.outputs = None
             raise
-        models = ", ".join(f"{m.spec.id} on {m.provider}" for m in self.pipeline.models)
+        models = ", ".join(f"{m.spec.id} on {m.provider}" for m in self.stream.step.models)
         self.get_logger().info(f"configured: pipeline {self.values['pipeline']}: {models}")
         return super().on_configure(state)
 
@@ -302,8 +302,8 @@ class PoseEstimationNode(LifecycleNode):
             self.fault = stream.error
             self.trigger_deactivate()  # on_deactivate answers ERROR: rclpy calls on_error
             stream = self.stream
-        pipeline = self.pipeline
-        providers = {m.spec.id: m.provider for m in pipeline.models} if pipeline else {}
+        models = self.stream.step.models if self.stream is not None else []
+        providers = {m.spec.id: m.provider for m in models}
         fallback = any(p != self.values["provider"] for p in providers.values())
         state = "finalized" if self.finalized else "active" if self.active else \
             "inactive" if stream else "unconfigured"

@@ -53,6 +53,10 @@ class StreamFigures:
                           "frames_with_3d": counts["with_3d"],
                           "frames_without_3d": sum(without.values()),
                           **{f"without_3d_{k}": n for k, n in without.items()}}
+            hands = stream.step.hands
+            if hands is not None:
+                pairs |= {"hands_given": hands.given,
+                          **{f"hands_skipped_{k}": n for k, n in sorted(hands.skipped.items())}}
             target = stream.last_target
             pairs |= {"target_state": target.state.value if target else "none",
                       "target_track_id": target.track_id if target else -1,
