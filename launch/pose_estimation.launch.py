@@ -1,11 +1,11 @@
 """ros2 launch pose_estimation_ros pose_estimation.launch.py [pipeline:=…] [...]
 
 Arguments: pipeline, image_topic, camera_info_topic, use_compressed, use_depth,
-depth_image_topic, depth_info_topic, target_policy, publish_tf, params_file (default
+depth_image_topic, depth_info_topic, target_policy, publish_tf, hands, params_file (default
 config/<pipeline>.yaml), namespace, provider, autostart, rviz, log_level, fastdds_profile
 (default config/fastdds_large_images.xml). pipeline, provider,
-use_compressed, autostart, use_depth, target_policy and publish_tf override the parameter file
-only when given. A node that exits with an error (it could not start) ends the launch with exit
+use_compressed, autostart, use_depth, target_policy, publish_tf and hands override the
+parameter file only when given. A node that exits with an error (it could not start) ends the launch with exit
 code 1. The launch process runs no ROS node of its own: with autostart false the node waits for
 a lifecycle manager. The argument logic is in pose_estimation_ros.settings.launch
 (tested without launch).
@@ -26,7 +26,7 @@ from pose_estimation_ros.pipelines.registry import PIPELINES
 from pose_estimation_ros.settings import launch as launch_config
 
 ARGUMENTS = ("pipeline", "image_topic", "camera_info_topic", "use_compressed", "use_depth",
-             "depth_image_topic", "depth_info_topic", "target_policy", "publish_tf",
+             "depth_image_topic", "depth_info_topic", "target_policy", "publish_tf", "hands",
              "params_file", "namespace", "provider", "autostart", "rviz", "log_level",
              "fastdds_profile")
 
@@ -106,6 +106,10 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("publish_tf", default_value="",
                               description="body_<id> TF frames (default: the parameter "
                                           "file's, else false)"),
+        DeclareLaunchArgument("hands", default_value="",
+                              description="every person's hands (21 keypoints each) for "
+                                          "~/gestures' pointing rays and the poses (default: "
+                                          "the parameter file's, else false)"),
         DeclareLaunchArgument("params_file", default_value="",
                               description="parameter YAML (default: config/<pipeline>.yaml)"),
         DeclareLaunchArgument("namespace", default_value="", description="node namespace"),

@@ -47,9 +47,10 @@ def test_remappings_cover_raw_compressed_and_camera_info():
 
 
 def test_following_arguments_and_the_realsense_layout():
-    args = {"use_depth": "true", "target_policy": "track_id", "publish_tf": "false"}
+    args = {"use_depth": "true", "target_policy": "track_id", "publish_tf": "false",
+            "hands": "yes"}
     assert launch_config.parameter_overrides(args) == {
-        "use_depth": True, "target_policy": "track_id", "publish_tf": False}
+        "use_depth": True, "target_policy": "track_id", "publish_tf": False, "hands": True}
     with pytest.raises(ValueError, match="target_policy must be one of closest"):
         launch_config.parameter_overrides({"target_policy": "nearest"})
     topics = launch_config.realsense_topics("/camera/camera/")

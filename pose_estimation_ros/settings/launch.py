@@ -13,7 +13,7 @@ from .table import BY_NAME
 
 #: launch arguments passed to the node as parameters when they are not empty
 PARAMETER_ARGUMENTS = ("pipeline", "provider", "use_compressed", "autostart", "use_depth",
-                       "target_policy", "publish_tf")
+                       "target_policy", "publish_tf", "hands")
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 
