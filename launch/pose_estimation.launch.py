@@ -3,10 +3,10 @@
 Arguments: pipeline, image_topic, camera_info_topic, use_compressed, use_depth,
 depth_image_topic, depth_info_topic, target_policy, publish_tf, hands, params_file (default
 config/<pipeline>.yaml), namespace, provider, autostart, rviz, log_level, fastdds_profile
-(default config/fastdds_large_images.xml). pipeline, provider,
-use_compressed, autostart, use_depth, target_policy, publish_tf and hands override the
-parameter file only when given. A node that exits with an error (it could not start) ends the launch with exit
-code 1. The launch process runs no ROS node of its own: with autostart false the node waits for
+(default config/fastdds_large_images.xml). pipeline, provider, use_compressed, autostart,
+use_depth, target_policy, publish_tf and hands override the parameter file only when given. A
+node that exits with an error (it could not start) ends the launch with exit code 1. The launch
+process runs no ROS node of its own: with autostart false the node waits for
 a lifecycle manager. The argument logic is in pose_estimation_ros.settings.launch
 (tested without launch).
 """
