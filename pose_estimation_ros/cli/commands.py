@@ -219,6 +219,13 @@ def cmd_bench(args) -> int:
               f"{c.plain_crops:.2f}; the detector is {100 * c.detector_share:.0f}% of the "
               "per-box loop's time, so skipping it on every frame would make that loop at "
               f"most {1 / max(1 - c.detector_share, 1e-9):.2f}x faster")
+    _print_added(report, identities, hands, hand_count[0])
+    print(report.last_line())
+    return 0
+
+
+def _print_added(report, identities, hands, hand_count: int) -> None:
+    """What re-identification and the hand stage add to the frame's time."""
     if identities is not None:
         reid, frame = report.means.get("reid", 0.0), report.seconds * 1000 / report.frames
         print(f"re-identification: {reid:.2f} ms per frame (mean; median "
@@ -227,13 +234,11 @@ def cmd_bench(args) -> int:
               f"{identities.reidentified} re-identified")
     if hands is not None:
         stage, frame = report.means.get("hands", 0.0), report.seconds * 1000 / report.frames
-        per_hand = stage * report.frames / max(hand_count[0], 1)
+        per_hand = stage * report.frames / max(hand_count, 1)
         print(f"hands: {stage:.2f} ms per frame (mean; {100 * stage / max(frame - stage, 1e-9):.1f}"
               f"% added to the rest of the frame's time), {per_hand:.2f} ms per hand, "
-              f"{hand_count[0]} hands in {report.frames} frames "
-              f"({hand_count[0] / report.frames:.2f} per frame)")
-    print(report.last_line())
-    return 0
+              f"{hand_count} hands in {report.frames} frames "
+              f"({hand_count / report.frames:.2f} per frame)")
 
 
 def _hand_stage(args, pipeline):
