@@ -22,7 +22,6 @@ from launch.event_handlers import OnProcessExit
 from launch_ros.actions import Node
 
 from launch import LaunchDescription
-from pose_estimation_ros.pipelines.registry import PIPELINES
 from pose_estimation_ros.settings import launch as launch_config
 
 ARGUMENTS = ("pipeline", "image_topic", "camera_info_topic", "use_compressed", "use_depth",
@@ -79,20 +78,11 @@ def _actions(context):
 
 def generate_launch_description() -> LaunchDescription:
     args = [
-        DeclareLaunchArgument("pipeline", default_value="",
-                              description="one of " + ", ".join(PIPELINES)
-                              + " (default: the parameter file's, else blazepose)"),
         DeclareLaunchArgument("image_topic", default_value="image",
                               description="sensor_msgs/Image topic (…/compressed with "
                                           "use_compressed)"),
         DeclareLaunchArgument("camera_info_topic", default_value="camera_info",
                               description="sensor_msgs/CameraInfo topic (markers need it)"),
-        DeclareLaunchArgument("use_compressed", default_value="",
-                              description="subscribe image_topic/compressed (default: the "
-                                          "parameter file's, else false)"),
-        DeclareLaunchArgument("use_depth", default_value="",
-                              description="3D keypoints and target_pose from aligned depth "
-                                          "(default: the parameter file's, else false)"),
         DeclareLaunchArgument("depth_image_topic", default_value="",
                               description="aligned depth image (16UC1 mm or 32FC1 m; default: "
                                           "depth/image)"),
@@ -100,27 +90,9 @@ def generate_launch_description() -> LaunchDescription:
                               description="the depth image's CameraInfo (default: "
                                           "depth/camera_info; without one the colour camera's "
                                           "is scaled)"),
-        DeclareLaunchArgument("target_policy", default_value="",
-                              description="whom to follow: closest, largest, centre, track_id, "
-                                          "none (default: the parameter file's, else closest)"),
-        DeclareLaunchArgument("publish_tf", default_value="",
-                              description="body_<id> TF frames (default: the parameter "
-                                          "file's, else false)"),
-        DeclareLaunchArgument("hands", default_value="",
-                              description="every person's hands (21 keypoints each) for "
-                                          "~/gestures' pointing rays and the poses (default: "
-                                          "the parameter file's, else false)"),
         DeclareLaunchArgument("params_file", default_value="",
                               description="parameter YAML (default: config/<pipeline>.yaml)"),
         DeclareLaunchArgument("namespace", default_value="", description="node namespace"),
-        DeclareLaunchArgument("provider", default_value="",
-                              description="onnxruntime provider: cpu, cuda or tensorrt "
-                                          "(default: the parameter file's, else cpu)"),
-        DeclareLaunchArgument("autostart", default_value="",
-                              description="true: the node configures and activates itself; "
-                                          "false: it waits unconfigured for a lifecycle "
-                                          "manager (default: the parameter file's, else "
-                                          "true)"),
         DeclareLaunchArgument("rviz", default_value="false",
                               description="start rviz2 with config/pose_estimation.rviz"),
         DeclareLaunchArgument("log_level", default_value="info",
@@ -131,4 +103,6 @@ def generate_launch_description() -> LaunchDescription:
                                           "FASTRTPS_DEFAULT_PROFILES_FILE is set; none: give "
                                           "none)"),
     ]
+    args += [DeclareLaunchArgument(name, default_value="", description=text)
+             for name, text in launch_config.argument_descriptions().items()]
     return LaunchDescription(args + [OpaqueFunction(function=_actions)])

@@ -122,3 +122,26 @@ def test_the_shipped_fastdds_profile_holds_two_1080p_frames():
              for d in root.iterfind("f:transport_descriptors/f:transport_descriptor", ns)}
     assert sorted(kinds[t] for t in used) == ["SHM", "UDPv4"]
     assert participant.findtext("f:rtps/f:useBuiltinTransports", namespaces=ns) == "false"
+
+
+def test_the_launch_arguments_that_override_parameters_are_described_by_the_table():
+    import re
+
+    from pose_estimation_ros.settings.table import BY_NAME
+
+    texts = launch_config.argument_descriptions()
+    assert tuple(texts) == launch_config.PARAMETER_ARGUMENTS
+    for name, text in texts.items():
+        setting = BY_NAME[name]
+        assert text.startswith(setting.help)
+        assert all(choice in text for choice in setting.choices or ())
+        default = str(setting.default).lower() if isinstance(setting.default, bool) \
+            else setting.default
+        assert text.endswith(f"(default: the parameter file's, else {default})")
+    assert "gesture" in texts["target_policy"] and "tensorrt" in texts["provider"]
+    # the launch file declares the others itself and reads every one
+    source = (ROOT / "launch" / "pose_estimation.launch.py").read_text()
+    declared = set(re.findall(r'DeclareLaunchArgument\("(\w+)"', source))
+    assert not declared & set(texts)
+    read = re.search(r"ARGUMENTS = \(([^)]*)\)", source).group(1)
+    assert set(re.findall(r'"(\w+)"', read)) == declared | set(texts)

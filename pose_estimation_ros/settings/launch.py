@@ -17,6 +17,21 @@ PARAMETER_ARGUMENTS = ("pipeline", "provider", "use_compressed", "autostart", "u
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 
+def argument_descriptions() -> dict[str, str]:
+    """The description of each launch argument that overrides a parameter, from the settings
+    table (its help and choices), and that the parameter file's value holds unless it is given."""
+    texts = {}
+    for name in PARAMETER_ARGUMENTS:
+        setting = BY_NAME[name]
+        default = str(setting.default).lower() if isinstance(setting.default, bool) \
+            else setting.default
+        listed = setting.choices and not all(c in setting.help for c in setting.choices)
+        choices = f"; one of {', '.join(setting.choices)}" if listed else ""
+        texts[name] = (f"{setting.help}{choices} (default: the parameter file's, else "
+                       f"{default})")
+    return texts
+
+
 def parse_bool(name: str, text: str) -> bool:
     value = text.strip().lower()
     if value in _TRUE or value in _FALSE:
