@@ -61,6 +61,8 @@ REACHES = {
     "--one-euro-min-cutoff": ("2.5", lambda o, c: c.tracker.one_euro.min_cutoff),
     "--one-euro-beta": ("3.0", lambda o, c: c.tracker.one_euro.beta),
     "--max-missing": ("20", lambda o, c: c.tracker.max_missing),
+    "--max-crops-per-frame": ("3", lambda o, c: c.tracker.max_crops_per_frame),
+    "--max-refresh-interval": ("5", lambda o, c: c.tracker.max_refresh_interval),
     "--min-depth": ("0.5", lambda o, c: c.depth.min_depth),
     "--max-depth": ("4.0", lambda o, c: c.depth.max_depth),
     "--target-policy": ("largest", lambda o, c: c.target.policy),

@@ -219,9 +219,21 @@ def cmd_bench(args) -> int:
               f"{c.plain_crops:.2f}; the detector is {100 * c.detector_share:.0f}% of the "
               "per-box loop's time, so skipping it on every frame would make that loop at "
               f"most {1 / max(1 - c.detector_share, 1e-9):.2f}x faster")
+    if tracking and inner.has_detector:
+        _print_budget(pipeline, report.frames)
     _print_added(report, identities, hands, hand_count[0])
     print(report.last_line())
     return 0
+
+
+def _print_budget(video, frames: int) -> None:
+    """The pose budget's effect (`max_crops_per_frame`)."""
+    budget = video.tracker.config.max_crops_per_frame
+    shown = video.crops + video.predicted
+    print(f"pose budget {budget or 'none'} (refresh every "
+          f"{video.tracker.config.max_refresh_interval} frames): {video.crops / frames:.2f} "
+          f"crops (people refreshed) per frame, {video.predicted / frames:.2f} people predicted "
+          f"per frame ({100 * video.predicted / max(shown, 1):.0f}% of the people shown)")
 
 
 def _print_added(report, identities, hands, hand_count: int) -> None:

@@ -112,6 +112,11 @@ class TargetSelector:
         self._chosen: int | None = None  # an explicit choice waiting for its frame
         self._note = ""
 
+    @property
+    def track_id(self) -> int:
+        """The followed person's track id (-1: nobody)."""
+        return self._id
+
     def select(self, track_id: int | None) -> None:
         """Follow this track id from the next frame on (None: the person the policy picks
         now), whatever happened before (`select_target`)."""

@@ -27,6 +27,7 @@ class VideoPipeline:
         self.tracker = Tracker(config or TrackerConfig(), pipeline.topology)
         self.frames = 0
         self.crops = 0  # pose-model crops since the reset (top-down)
+        self.predicted = 0  # people reported predicted because the budget left them out
 
     @property
     def topology(self):
@@ -45,14 +46,17 @@ class VideoPipeline:
         self.tracker.reset()
         self.frames = 0
         self.crops = 0
+        self.predicted = 0
 
     def apply(self, options, tracker_config: TrackerConfig) -> None:
         """New runtime settings (ROS parameters): the pipeline's and the tracker's."""
         self.pipeline.apply(options)
         self.tracker.set_config(tracker_config)
 
-    def process(self, image: np.ndarray, stamp: float = 0.0,
-                detect: Detect = Detect.AUTO) -> FrameResult:
+    def process(self, image: np.ndarray, stamp: float = 0.0, detect: Detect = Detect.AUTO,
+                target: int = -1) -> FrameResult:
+        """One frame; `target` the follow target's track id, whom the pose budget
+        (`TrackerConfig.max_crops_per_frame`) serves first."""
         plan = None
         if self.pipeline.has_detector:
             timer = StageTimer()
@@ -62,7 +66,9 @@ class VideoPipeline:
                 boxes, scores = self.pipeline.detect(image, timer)
                 with timer.stage("postprocess"):
                     plan = self.tracker.with_detections(plan, boxes, scores, limit)
+            plan = self.tracker.spend(plan, target)
             self.crops += len(plan)
+            self.predicted += len(plan.skipped)
             result = self.pipeline.process_boxes(image, plan.boxes, plan.scores, stamp, timer)
         else:
             result = self.pipeline.process(image, stamp)

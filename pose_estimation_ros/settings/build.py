@@ -80,7 +80,8 @@ def pipeline_options(values: dict[str, Any], static: bool = False) -> PipelineOp
 def tracker_config(values: dict[str, Any]) -> TrackerConfig:
     v, base = _full(values), TrackerConfig()
     return replace(base, det_interval=v["det_interval"], smoothing=v["smoothing"],
-                   max_missing=v["max_missing"],
+                   max_missing=v["max_missing"], max_crops_per_frame=v["max_crops_per_frame"],
+                   max_refresh_interval=v["max_refresh_interval"],
                    one_euro=replace(base.one_euro, min_cutoff=float(v["one_euro_min_cutoff"]),
                                     beta=float(v["one_euro_beta"])))
 

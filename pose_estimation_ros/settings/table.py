@@ -90,6 +90,14 @@ NODE_AND_FLAGS: tuple[Setting, ...] = (
             "height per second)", 0.0, 1000.0, commands=TRACK),
     Setting("max_missing", _T.max_missing, "frames a missing track is predicted before it is "
             "lost", 1, 300, commands=TRACK),
+    Setting("max_crops_per_frame", _T.max_crops_per_frame, "top-down with tracking: pose "
+            "crops per frame at most (0: no limit): the follow target, people not tracked yet "
+            "and people due (max_refresh_interval) always, then the least certain; the others "
+            "are published predicted",
+            0, 1000, commands=TRACK),
+    Setting("max_refresh_interval", _T.max_refresh_interval, "with max_crops_per_frame: every "
+            "person is cropped at least every this many frames (this wins over the budget)",
+            1, 300, commands=TRACK),
     Setting("use_depth", _S.use_depth, "subscribe depth/image and depth/camera_info (aligned "
             "to the colour image) for 3D keypoints and target_pose", read_only=True),
     Setting("depth_tolerance", _S.depth_tolerance, "seconds colour and depth stamps may "

@@ -53,6 +53,10 @@ class StreamFigures:
                           "frames_with_3d": counts["with_3d"],
                           "frames_without_3d": sum(without.values()),
                           **{f"without_3d_{k}": n for k, n in without.items()}}
+            video = stream.step.pipeline
+            if getattr(video, "frames", 0):  # tracked: the pose budget's effect
+                pairs |= {"crops_per_frame": video.crops / video.frames,
+                          "people_predicted": video.predicted}
             hands = stream.step.hands
             if hands is not None:
                 pairs |= {"hands_given": hands.given,

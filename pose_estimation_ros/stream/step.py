@@ -142,7 +142,11 @@ class FrameStep:
     def infer(self, image: np.ndarray, stamp_s: float) -> FrameResult:
         """The models, the tracker and the hands on one BGR image, `stamp_s` the tracker's
         clock."""
-        result = self.pipeline.process(image, stamp_s)
+        if self.identities is None:
+            result = self.pipeline.process(image, stamp_s)
+        else:  # the budget serves the follow target first
+            target = self.identities.tracker_id(self.selector.track_id)
+            result = self.pipeline.process(image, stamp_s, target=target)
         if self.hands is not None:
             self.hands.process(image, result)
         return result

@@ -20,6 +20,8 @@ class BoxPlan:
     detect: bool = False
     reason: str = ""
     predicted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    #: tracks the pose budget left out of this frame (`Tracker.spend`): reported predicted
+    skipped: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return len(self.boxes)

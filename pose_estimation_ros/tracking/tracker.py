@@ -36,6 +36,7 @@ import numpy as np
 from ..core.results import CONFIDENT, FrameResult, Person, TrackState
 from ..core.topology import Topology
 from ..vision.nms import iou_matrix, pose_nms_indices
+from . import budget
 from .association import box_of_state, keypoint_costs, measurement, scale_of
 from .box_plan import BoxPlan, take
 from .kalman import KalmanParams, PoseKalman
@@ -76,6 +77,12 @@ class TrackerConfig:
     missing_iou: float = 0.4
     max_missing: int = 10
     confirm_hits: int = 3
+    #: pose crops per frame at most (0: no limit); people left out are reported predicted
+    #: (`tracking.budget` says who goes first)
+    max_crops_per_frame: int = 0
+    #: with a budget, every person is refreshed at least every this many frames (README
+    #: "Crowds": 8 keeps the 3×3 clip at 0.68× the 1×1 rate with budget 3)
+    max_refresh_interval: int = 8
     #: report missing tracks with their predicted keypoints (scores 0, state "predicted")
     include_predicted: bool = False
     smoothing: bool = True
@@ -85,7 +92,9 @@ class TrackerConfig:
     kalman: KalmanParams = field(default_factory=KalmanParams)
 
     def __post_init__(self):
-        for name in ("det_interval", "max_missing", "confirm_hits"):
+        if self.max_crops_per_frame < 0:
+            raise ValueError(f"max_crops_per_frame must be >= 0, not {self.max_crops_per_frame}")
+        for name in ("det_interval", "max_missing", "confirm_hits", "max_refresh_interval"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, not {getattr(self, name)}")
         for name in ("pose_box_min_score", "det_match_iou", "pose_nms_threshold",
@@ -108,6 +117,7 @@ class Track:
     hits: int = 1
     missed: int = 0
     plausible: bool = False  # a body seen on one of its frames (`pose_box.plausible`)
+    skipped: int = 0  # frames the pose budget has left it out since its last crop
 
 
 class Tracker:
@@ -134,6 +144,7 @@ class Tracker:
         self.detect_reasons: Counter = Counter()
         self._countdown = 0
         self._missing_since_detection = False
+        self.left_out: BoxPlan | None = None  # the crops the budget left out of the last frame
 
     def set_config(self, config: TrackerConfig) -> None:
         """New settings while running: the tracks and their filters stay, with the new
@@ -232,6 +243,18 @@ class Tracker:
                          plan.detect, plan.reason)
         return take(merged, limit)
 
+    def spend(self, plan: BoxPlan, target_id: int = -1) -> BoxPlan:
+        """The plan within the pose budget (`tracking.budget`): the crops to run, with the
+        tracks left out in `skipped`; the whole plan without a budget."""
+        cfg = self.config
+        self.left_out = None
+        if cfg.max_crops_per_frame <= 0 or len(plan) <= cfg.max_crops_per_frame:
+            return plan
+        found = budget.candidates(plan, {t.id: t for t in self.tracks}, target_id,
+                                  cfg.max_refresh_interval)
+        kept, self.left_out = budget.split(plan, budget.choose(found, cfg.max_crops_per_frame))
+        return replace(kept, skipped=tuple(int(i) for i in self.left_out.track_ids if i >= 0))
+
     # ---- step 2: the track step -----------------------------------------------------------------
     def update(self, result: FrameResult, stamp: float, plan: BoxPlan | None = None) -> FrameResult:
         """Tracks updated with one frame's people; with a `plan`, people[i] is the pose cropped
@@ -259,7 +282,7 @@ class Tracker:
             track.scale = scale_of(person.bbox)
             track.kalman.update(*measurements[pi], track.scale)
             track.hits += 1
-            track.missed = 0
+            track.missed = track.skipped = 0
             track.plausible |= self._plausible(person)
             if track.state is TrackState.PREDICTED:  # back: it was confirmed before
                 track.state = TrackState.CONFIRMED
@@ -268,24 +291,9 @@ class Tracker:
                 track.state = TrackState.CONFIRMED
                 self.confirmed_total += 1
             out.append(self._emit(track, person, stamp))
-        survivors = []
-        for ti, track in enumerate(self.tracks):
-            if ti in matched_tracks:
-                survivors.append(track)
-                continue
-            track.missed += 1
-            if track.missed == 1:  # just went missing: the next frame's detector looks once;
-                # later detections (every det_interval) still offer it their boxes
-                self._missing_since_detection = True
-            if track.state is TrackState.TENTATIVE or track.missed > cfg.max_missing:
-                track.state = TrackState.LOST
-                self.lost_ids.append(track.id)
-                continue
-            track.state = TrackState.PREDICTED
-            survivors.append(track)
-            if cfg.include_predicted:
-                out.append(self._predicted_person(track))
-        self.tracks = survivors
+        skipped = set(plan.skipped) if plan is not None else set()
+        self.tracks = [t for ti, t in enumerate(self.tracks)
+                       if ti in matched_tracks or self._unseen(t, t.id in skipped, out)]
         for pi in free:
             track = self._start(people[pi], measurements[pi])
             out.append(self._emit(track, people[pi], stamp))
@@ -293,6 +301,27 @@ class Tracker:
                    if t.state in (TrackState.CONFIRMED, TrackState.PREDICTED)]
         return FrameResult(result.stamp, result.image_size, result.topology, out, result.timings,
                            tracked)
+
+    def _unseen(self, track: Track, skipped: bool, out: list[Person]) -> bool:
+        """A track without a pose this frame: left out by the pose budget (reported with its
+        prediction, not aged) or missing; whether it survives. Reported people go to `out`."""
+        cfg = self.config
+        if skipped and not track.missed:
+            track.skipped += 1
+            out.append(self._predicted_person(track))
+            return True
+        track.missed += 1
+        if track.missed == 1:  # just went missing: the next frame's detector looks once;
+            # later detections (every det_interval) still offer it their boxes
+            self._missing_since_detection = True
+        if track.state is TrackState.TENTATIVE or track.missed > cfg.max_missing:
+            track.state = TrackState.LOST
+            self.lost_ids.append(track.id)
+            return False
+        track.state = TrackState.PREDICTED
+        if cfg.include_predicted:
+            out.append(self._predicted_person(track))
+        return True
 
     def _pose_nms(self, people: list[Person]) -> list[int]:
         return pose_nms_indices(people, self.topology.sigmas, self.config.pose_nms_threshold)
