@@ -283,11 +283,11 @@ def test_an_interrupted_run_leaves_nothing_that_looks_complete(tmp_path, images,
     calls = {"n": 0}
     real = VideoPipeline.process
 
-    def dies(self, image, stamp=0.0):
+    def dies(self, image, stamp=0.0, **kwargs):
         calls["n"] += 1
         if calls["n"] == 5:
             raise KeyboardInterrupt
-        return real(self, image, stamp)
+        return real(self, image, stamp, **kwargs)
     monkeypatch.setattr(VideoPipeline, "process", dies)
     assert main(["bag", str(tmp_path / "in"), "--output", str(tmp_path / "out"),
                  "--no-progress"]) == 130  # 128 + SIGINT, as a shell reports Ctrl-C
