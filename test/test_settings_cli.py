@@ -103,6 +103,12 @@ def _captured(monkeypatch, module: str, argv: list[str]):
     return seen["options"], seen["config"]
 
 
+def _its_pipeline(flag: str) -> list[str]:
+    """`--pipeline P` for a flag only pipeline P uses (others refuse it)."""
+    setting = next(s for s in SETTINGS if s.cli_flag == flag)
+    return ["--pipeline", setting.pipelines[0]] if setting.pipelines else []
+
+
 def _cases(command: str) -> list[str]:
     flags = {s.cli_flag for s in for_command(command)}
     return [flag for flag in REACHES if flag in flags]
@@ -113,7 +119,7 @@ def _cases(command: str) -> list[str]:
 def test_each_run_flag_reaches_the_step(flag, tmp_path, monkeypatch):
     value, where = REACHES[flag]
     argv = ["run", str(rgbd.RGBD / "color"), "--output", str(tmp_path), "--no-progress",
-            flag, *([value] if value is not None else [])]
+            *_its_pipeline(flag), flag, *([value] if value is not None else [])]
     options, config = _captured(monkeypatch, "pose_estimation_ros.cli.run.create_step", argv)
     want = _EXPECTED.get(flag, type(where(options, config))(value) if value else None)
     assert where(options, config) == want
@@ -127,7 +133,7 @@ def test_each_bag_flag_reaches_the_step(flag, tmp_path, monkeypatch):
     make_bag(tmp_path / "in", frames(1))
     value, where = REACHES[flag]
     argv = ["bag", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--no-progress",
-            flag, *([value] if value is not None else [])]
+            *_its_pipeline(flag), flag, *([value] if value is not None else [])]
     options, config = _captured(monkeypatch, "pose_estimation_ros.stream.step.create_step",
                                 argv)
     want = _EXPECTED.get(flag, type(where(options, config))(value) if value else None)

@@ -10,7 +10,7 @@ import threading
 from ..core import interrupt
 from ..models.store import ModelError
 from ..pipelines.registry import PIPELINES
-from ..settings.cli import add_settings, check_flags, values_of
+from ..settings.cli import add_settings, check_flags, refuse_unused, values_of
 from ..vision.imaging import ImageError
 from . import commands
 
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in TABLE_COMMANDS:
             args.values = values_of(args, args.command)
             check_flags(args.values, args.command)
+            refuse_unused(args.values, args.command, sys.argv[1:] if argv is None else argv)
         return args.func(args)
     except (ModelError, ImageError, ValueError, KeyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -57,8 +57,10 @@ def open_input(source: Path, sequence: str, fps: float,
         return RunInput("sequence" if is_sequence else "photos", _read(chosen, max_pixels),
                         len(chosen), fps if is_sequence else 0.0, chosen,
                         why if sequence == "auto" else f"--sequence {sequence}")
-    if source.suffix.lower() in IMAGE_SUFFIXES:
-        return RunInput("photos", _read([source], max_pixels), 1, 0.0, [source], "a single image")
+    if source.suffix.lower() in IMAGE_SUFFIXES:  # one image: unreadable is an error (exit 2)
+        image = read_image(source, max_pixels)
+        return RunInput("photos", iter([Frame(0, 0.0, image, source.name)]), 1, 0.0, [source],
+                        "a single image")
     reader = VideoReader(source)
     return RunInput("video", iter(reader), reader.frame_count, reader.fps, None, "a video")
 

@@ -55,3 +55,15 @@ def check_flags(values: dict[str, Any], command: str) -> None:
         problems = check_all({k: v for k, v in values.items() if v is not None})
     if problems:
         raise ValueError("; ".join(problems))
+
+
+def refuse_unused(values: dict[str, Any], command: str, argv: list[str]) -> None:
+    """ValueError for a flag given on the command line (`argv`) that the chosen pipeline does
+    not use (`--pose` with `--pipeline blazepose`): silently ignoring it would mislead."""
+    pipeline = values.get("pipeline")
+    for s in for_command(command):
+        given = any(a == s.cli_flag or a.startswith(s.cli_flag + "=") for a in argv)
+        if given and s.pipelines and pipeline is not None and pipeline not in s.pipelines:
+            takes = " or ".join(f"--pipeline {p}" for p in s.pipelines)
+            raise ValueError(f"{s.cli_flag} does not apply to --pipeline {pipeline}: only "
+                             f"{takes} uses it")

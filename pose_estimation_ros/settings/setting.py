@@ -35,6 +35,8 @@ class Setting:
     command_defaults: dict = field(default_factory=dict)
     #: the flag may be given several times (a list)
     repeat: bool = False
+    #: the pipelines that use it (empty: every one); a flag given for another is refused
+    pipelines: tuple[str, ...] = ()
 
     @property
     def cli_flag(self) -> str:

@@ -30,11 +30,12 @@ NODE_AND_FLAGS: tuple[Setting, ...] = (
     Setting("pipeline", _O.pipeline, "pose pipeline (rtmpose: topdown with rtmdet-nano + "
             "rtmpose-s)", choices=PIPELINES, read_only=True, commands=PIPE),
     Setting("variant", _O.variant, "BlazePose landmark model (pipeline blazepose)",
-            choices=VARIANTS, read_only=True, commands=PIPE),
+            choices=VARIANTS, read_only=True, commands=PIPE, pipelines=("blazepose",)),
     Setting("detector", _O.detector, "person detector (pipeline topdown)", choices=DETECTORS,
-            read_only=True, commands=PIPE),
+            read_only=True, commands=PIPE, pipelines=("topdown",)),
     Setting("pose", _O.pose, "pose head (pipeline topdown) or MoveNet model (pipeline movenet)",
-            choices=tuple(sorted(HEADS)), read_only=True, commands=PIPE),
+            choices=tuple(sorted(HEADS)), read_only=True, commands=PIPE,
+            pipelines=("topdown", "movenet")),
     Setting("provider", _O.runtime.provider, "onnxruntime execution provider; falls back to "
             "cpu with a warning", choices=tuple(sorted(PROVIDERS)), read_only=True,
             commands=PIPE),

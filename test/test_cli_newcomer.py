@@ -1,0 +1,56 @@
+"""A newcomer's rough edges (issue 36): a single input that cannot be read is an error, and a
+flag the chosen pipeline does not use is refused, not silently ignored."""
+from pathlib import Path
+
+import pytest
+
+from pose_estimation_ros.cli.main import main
+from pose_estimation_ros.settings.table import SETTINGS
+
+ASTRONAUT = str(Path(__file__).resolve().parents[1] / "pose_estimation_ros/data/astronaut.jpg")
+
+
+@pytest.mark.parametrize("content", [None, b"hello", b""])
+def test_a_single_image_that_cannot_be_read_is_an_error(tmp_path, capsys, content):
+    image = tmp_path / "photo.jpg"
+    if content is not None:
+        image.write_bytes(content)
+    assert main(["run", str(image), "--output", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "photo.jpg" in err[0]
+    assert not (tmp_path / "out").exists()  # nothing that looks like a result
+
+
+def test_an_unreadable_frame_in_a_folder_is_counted_as_dropped(tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(Path(ASTRONAUT).read_bytes())
+    (folder / "b.jpg").write_bytes(b"not an image")
+    assert main(["run", str(folder), "--output", str(tmp_path / "out"), "--no-progress"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("frames=1 ") and last.endswith("dropped=1"), last
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--pose", "movenet-lightning"], "--pose does not apply to --pipeline blazepose: only "
+     "--pipeline topdown or --pipeline movenet uses it"),
+    (["--pipeline", "movenet-multipose", "--pose", "movenet-lightning"],
+     "--pose does not apply to --pipeline movenet-multipose"),
+    (["--pipeline", "rtmpose", "--pose=rtmpose-s"], "--pose does not apply to --pipeline rtmpose"),
+    (["--pipeline", "topdown", "--variant", "lite"],
+     "--variant does not apply to --pipeline topdown: only --pipeline blazepose uses it"),
+    (["--pipeline", "movenet", "--detector", "yolox-nano"],
+     "--detector does not apply to --pipeline movenet: only --pipeline topdown uses it"),
+])
+def test_a_flag_the_pipeline_does_not_use_is_refused(tmp_path, capsys, argv, message):
+    for command in (["run", ASTRONAUT, "--output", str(tmp_path)],
+                    ["bench", "video.mp4"]):
+        assert main([*command, *argv]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"error: {message}"), err
+
+
+def test_the_pipeline_specific_flags_name_their_pipelines():
+    named = {s.name: s.pipelines for s in SETTINGS if s.pipelines}
+    assert named == {"variant": ("blazepose",), "detector": ("topdown",),
+                     "pose": ("topdown", "movenet")}
