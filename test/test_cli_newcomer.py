@@ -54,3 +54,58 @@ def test_the_pipeline_specific_flags_name_their_pipelines():
     named = {s.name: s.pipelines for s in SETTINGS if s.pipelines}
     assert named == {"variant": ("blazepose",), "detector": ("topdown",),
                      "pose": ("topdown", "movenet")}
+
+
+def test_paths_that_exist_but_are_the_wrong_kind_get_a_true_error(tmp_path, capsys):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    assert main(["bench", str(folder)]) == 2
+    assert capsys.readouterr().err.strip() == \
+        f"error: {folder} is a folder, not a video file (`run` reads folders of images and " \
+        "image sequences)"
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    assert main(["bag", str(video), "--output", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {video}: not a bag (a rosbag2 bag is a folder"), err
+
+
+def test_a_corrupt_video_is_one_error_line_without_ffmpeg_s_noise(tmp_path):
+    import subprocess
+    import sys
+
+    video = tmp_path / "cut.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(4000))  # no moov atom
+    done = subprocess.run([sys.executable, "-m", "pose_estimation_ros", "run", str(video),
+                           "--output", str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: cannot open video {video} (unknown format or corrupt)"
+
+
+def test_a_usage_mistake_is_one_line_and_where_to_read_more():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "pose_estimation_ros", "run"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "pose-estimation-ros run: error: the following arguments are required: input, --output",
+        "(`pose-estimation-ros run --help` lists the options)"]
+
+
+def test_bench_lists_stages_in_pipeline_order_and_movenet_runs_no_detector(tmp_path, capsys):
+    from conftest import SHARED
+
+    video = str(SHARED / "data" / "videos" / "mmaction2_demo_skeleton.mp4")
+    assert main(["bench", video, "--frames", "4", "--pipeline", "topdown", "--pose",
+                 "movenet-lightning"]) == 0
+    stages = [line.split()[0] for line in capsys.readouterr().out.splitlines()
+              if line.startswith("  ") and "ms  (median" in line]
+    assert stages == ["decode", "preprocess", "model:rtmdet-nano", "postprocess",
+                      "model:movenet-lightning", "tracking", "reid"]
+    assert main(["run", video, "--output", str(tmp_path), "--pipeline", "movenet", "--stats",
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "jitter" in out and "detector ran" not in out

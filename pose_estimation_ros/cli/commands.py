@@ -237,7 +237,12 @@ def _print_budget(video, frames: int) -> None:
 
 
 def _print_added(report, identities, hands, hand_count: int) -> None:
-    """What re-identification and the hand stage add to the frame's time."""
+    """What re-identification and the hand stage add to the frame's time; why the floor may
+    be above the models' own time."""
+    if report.floor_ms > report.model_ms:
+        print(f"floor_ms is above model_ms: the floor replays the model inputs of up to 60 of "
+              f"the {report.frames} frames after the run, so its median is over other frames "
+              "and another moment; the models then ran as fast inside the pipeline as bare")
     if identities is not None:
         reid, frame = report.means.get("reid", 0.0), report.seconds * 1000 / report.frames
         print(f"re-identification: {reid:.2f} ms per frame (mean; median "

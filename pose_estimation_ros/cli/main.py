@@ -31,8 +31,17 @@ _POSITIONAL = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line and where to read more, not the whole usage (40 lines for
+    `run`, which buried the line that matters)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n(`{self.prog} --help` lists the "
+                     "options)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="pose-estimation-ros", description=__doc__)
+    ap = _Parser(prog="pose-estimation-ros", description=__doc__)
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = ap.add_subparsers(dest="command", required=True)
     for command, text in TABLE_COMMANDS.items():

@@ -227,8 +227,9 @@ def _summary(args, step: FrameStep, run_input: RunInput, depth, tally: _Tally, j
         print(f"jitter (mean |second difference| of confirmed keypoints): raw {raw:.3f} px, "
               f"smoothed {smooth:.3f} px, reduction {100 * (1 - smooth / raw):.1f}%")
         runs = step.pipeline.detector_runs
-        print(f"detector ran on {runs} of {tally.frames} frames "
-              f"({100 * runs / max(tally.frames, 1):.0f}%)")
+        if runs or step.pipeline.pipeline.has_detector:  # MoveNet's modes have none
+            print(f"detector ran on {runs} of {tally.frames} frames "
+                  f"({100 * runs / max(tally.frames, 1):.0f}%)")
     if depth is not None:
         why = ", ".join(f"{k} {n}" for k, n in step.without_3d.items())
         print(f"depth: 3D on {step.counts['with_3d']} of {tally.frames} frames"

@@ -32,6 +32,7 @@ def model_ms(timings: dict[str, float]) -> float:
 
 
 def median_table(per_frame: list[dict[str, float]]) -> dict[str, float]:
-    """Median of each stage over the frames it appeared in."""
-    names = sorted({k for t in per_frame for k in t})
+    """Median of each stage over the frames it appeared in, the stages in the order they
+    first ran (the pipeline's order: decode, preprocess, each model, postprocess, …)."""
+    names = list(dict.fromkeys(k for t in per_frame for k in t))
     return {k: float(np.median([t[k] for t in per_frame if k in t])) for k in names}

@@ -1,6 +1,7 @@
 """Reading images and videos into the one format every pipeline takes: BGR uint8, H×W×3."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -89,8 +90,13 @@ class VideoReader:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        if self.path.is_dir():
+            raise ImageError(f"{self.path} is a folder, not a video file (`run` reads folders "
+                             "of images and image sequences)")
         if not self.path.is_file():
             raise ImageError(f"video {self.path} does not exist")
+        # FFmpeg's own log lines ("moov atom not found") would bury the error below
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
         self.cap = cv2.VideoCapture(str(self.path))
         if not self.cap.isOpened():
             raise ImageError(f"cannot open video {self.path} (unknown format or corrupt)")
