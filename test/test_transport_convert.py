@@ -212,6 +212,14 @@ def test_package_xml_parses_as_format_3_with_catkin_pkg():
     assert hri.evaluated_condition is False
     hri.evaluate_condition({"POSE_ESTIMATION_HRI": "1"})
     assert hri.evaluated_condition is True
+    rviz = next(d for d in pkg.exec_depends if d.name == "rviz2")  # optional too (README)
+    rviz.evaluate_condition({})
+    assert rviz.evaluated_condition is False
+    rviz.evaluate_condition({"POSE_ESTIMATION_RVIZ": "1"})
+    assert rviz.evaluated_condition is True
+    # what `colcon test` needs (rosdep keys of rosdistro's python.yaml)
+    assert {"python3-pytest", "python3-hypothesis", "python3-skimage", "python3-catkin-pkg",
+            "python3-rosbags-pip"} <= {d.name for d in pkg.test_depends}
 
 
 def test_launch_file_node_and_entry_point_compile():
