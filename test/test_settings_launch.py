@@ -145,3 +145,32 @@ def test_the_launch_arguments_that_override_parameters_are_described_by_the_tabl
     assert not declared & set(texts)
     read = re.search(r"ARGUMENTS = \(([^)]*)\)", source).group(1)
     assert set(re.findall(r'"(\w+)"', read)) == declared | set(texts)
+
+
+def test_every_launch_argument_the_readme_lists_exists_with_the_stated_default():
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("### Launch arguments (`launch/pose_estimation.launch.py`)")[1]
+    table = table.split("\n\n")[1]
+    rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]+) \|", table, re.M))
+    source = (ROOT / "launch" / "pose_estimation.launch.py").read_text()
+    declared = dict(re.findall(r'DeclareLaunchArgument\("(\w+)", default_value="([^"]*)"',
+                               source))
+    declared |= {name: "" for name in launch_config.PARAMETER_ARGUMENTS}
+    assert set(rows) == set(declared)
+    for name, default in declared.items():
+        stated = rows[name].strip()
+        if name in launch_config.PARAMETER_ARGUMENTS:  # the parameter file's unless given
+            assert default == "" and stated.startswith("(the parameter file's"), name
+        elif default:
+            assert stated == f"`{default}`", name
+    # the empty defaults the README states as a value are the values the launch logic uses
+    remaps = dict(launch_config.image_remappings("", "", "", ""))
+    assert (remaps["image"], remaps["camera_info"]) == ("image", "camera_info")
+    assert "depth/image" not in remaps  # the node's own names: `depth/image` stays itself
+    assert rows["depth_image_topic"].strip() == "`depth/image`"
+    assert rows["depth_info_topic"].strip() == "`depth/camera_info`"
+    assert launch_config.params_file("movenet", "", SHARE) == f"{SHARE}/config/movenet.yaml"
+    assert rows["params_file"].startswith("`config/<pipeline>.yaml`")
+    assert rows["namespace"].strip() == "(none)"

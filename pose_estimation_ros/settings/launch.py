@@ -68,8 +68,8 @@ def parameter_overrides(args: dict[str, str]) -> dict:
 
 def autostart(args: dict[str, str], params: str) -> bool:
     """Whether the node starts itself: the launch argument, else the parameter file's
-    `autostart`, else the default (true). When false the launch file drives configure and
-    activate."""
+    `autostart`, else the default (true). When false the node waits unconfigured for a
+    lifecycle manager: the launch file only says so, it drives no transition."""
     if args.get("autostart", "").strip():
         return parse_bool("autostart", args["autostart"])
     import yaml
