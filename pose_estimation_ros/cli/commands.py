@@ -285,6 +285,8 @@ def _identities(args, pipeline):
 
 
 def cmd_models(args) -> int:
+    if args.action == "import":
+        return _import_models(args.ids)
     ids = list(args.ids)
     for name in args.pipeline:
         ids += PipelineOptions(pipeline=name).model_ids()
@@ -303,10 +305,36 @@ def cmd_models(args) -> int:
         for r in rows:
             print(f"{r.model_id:<31} {r.status:<9} {r.path}  {r.detail}")
         return 0 if all(r.status in ("ok", "unpinned", "stale") for r in rows) else 1
+    if args.download_only:
+        from ..models.offline import download_only
+
+        for line in download_only(ids, Path(args.download_only)):
+            print(line)
+        print(f"the source files of {len(ids)} model(s) are in {args.download_only}: copy it "
+              "to the robot and run `pose-estimation-ros models import "
+              f"{Path(args.download_only).name}` there")
+        return 0
     for line in fetch.describe(fetch.plan(ids)):
         print(line, flush=True)
     failed = 0
     for model_id, outcome in zip(ids, fetch.prepare_all(ids)):
+        if isinstance(outcome, Exception):
+            print(f"error: {outcome}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"{model_id:<31} ready: {outcome}")
+    return 2 if failed else 0
+
+
+def _import_models(folders: list[str]) -> int:
+    """`models import DIR`: the models whose verified source files are in DIR, built here."""
+    from ..models.offline import import_folder
+
+    if len(folders) != 1:
+        raise ValueError("models import takes one folder (made by `models prepare "
+                         "--download-only DIR` on a machine with internet)")
+    failed = 0
+    for model_id, outcome in import_folder(Path(folders[0])):
         if isinstance(outcome, Exception):
             print(f"error: {outcome}", file=sys.stderr)
             failed += 1

