@@ -109,3 +109,21 @@ def test_bench_lists_stages_in_pipeline_order_and_movenet_runs_no_detector(tmp_p
                  "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "jitter" in out and "detector ran" not in out
+
+
+def test_nobody_found_above_a_near_miss_names_det_score(tmp_path, capsys):
+    from conftest import DATA
+
+    frame = str(DATA / "mmpose_tests" / "posetrack18" / "images" / "val" / "003418_mpii_test"
+                / "000000.jpg")
+    assert main(["run", frame, "--output", str(tmp_path / "a"), "--pipeline", "topdown"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith("frames=1 people_per_frame=0.00")
+    hint = lines[-2]
+    assert hint.startswith("1 frame(s) found nobody, but the person detector's best box "
+                           "scored up to 0.4") and "below --det-score 0.5" in hint, hint
+    assert main(["run", frame, "--output", str(tmp_path / "b"), "--pipeline", "topdown",
+                 "--det-score", "0.3"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith("frames=1 people_per_frame=3.00")
+    assert not any("found nobody" in line for line in lines)

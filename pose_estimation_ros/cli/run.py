@@ -178,6 +178,20 @@ class _Tally:
     people: int = 0
     dropped: int = 0
     targets: set = field(default_factory=set)
+    #: frames with nobody although the detector's best box scored `HINT_SCORE` or more
+    unsure: int = 0
+    unsure_best: float = 0.0
+
+    def nobody(self, detector) -> None:
+        """A frame without people: remember when the detector saw someone below det_score."""
+        best = getattr(detector, "best_score", 0.0)
+        if best >= HINT_SCORE:
+            self.unsure += 1
+            self.unsure_best = max(self.unsure_best, best)
+
+
+#: a frame that finds nobody while the detector's best box scored this much gets a hint
+HINT_SCORE = 0.2
 
 
 def cmd_run(args, options_for) -> int:
@@ -188,6 +202,7 @@ def cmd_run(args, options_for) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     log.info("%s: %s (%s)", args.input, run_input.kind, run_input.why)
     tracker = step.pipeline.tracker if step.config.tracking else None
+    detector = getattr(getattr(step.pipeline, "pipeline", step.pipeline), "detector", None)
     frames = outputs(step, run_input, depth, round(args.start_stamp * 1e9),
                      Selections.parse(args.select_target))
     if run_input.kind == "video" and not args.no_progress:
@@ -205,6 +220,8 @@ def cmd_run(args, options_for) -> int:
                 continue
             tally.frames += 1
             tally.people += len(out.result.people)
+            if not out.result.people:
+                tally.nobody(detector)
             if tracker is not None:
                 jitter.add(frame.index, out.result, tracker.raw_keypoints)
             if out.target.followed >= 0:
@@ -235,6 +252,10 @@ def _summary(args, step: FrameStep, run_input: RunInput, depth, tally: _Tally, j
         print(f"depth: 3D on {step.counts['with_3d']} of {tally.frames} frames"
               + (f"; without: {why}" if why else "")
               + f"; follow targets: {sorted(tally.targets) or 'none'}")
+    if tally.unsure:
+        print(f"{tally.unsure} frame(s) found nobody, but the person detector's best box scored "
+              f"up to {tally.unsure_best:.2f}, below --det-score {args.det_score}: a lower "
+              "--det-score (e.g. 0.3, README \"Detector threshold\") may find them")
     tracks = step.confirmed_ids
     print(f"frames={tally.frames} people_per_frame={tally.people / max(tally.frames, 1):.2f} "
           f"tracks={tracks} fps={tally.frames / max(elapsed, 1e-9):.1f} "

@@ -65,6 +65,7 @@ class PersonDetector:
     def __init__(self, config: DetectorConfig | None = None, pool: ModelPool | None = None):
         self.config = config or DetectorConfig()
         self.model = open_model(self.config.model, self.config.runtime, pool)
+        self.best_score = 0.0
 
     def __call__(self, bgr: np.ndarray, timer: StageTimer) -> tuple[np.ndarray, np.ndarray]:
         spec = self.model.spec
@@ -73,8 +74,10 @@ class PersonDetector:
             canvas, scale, offset = letterbox(bgr, *spec.input_size, spec.pad_value)
             x = to_input(canvas[None], spec)
         out = self.model.run(x)
-        dets, labels = out["dets"], out["labels"]
+        dets, labels = out["dets"][0].reshape(-1, 5), out["labels"][0].reshape(-1)
         timer.add(f"model:{spec.id}", self.model.last_ms)
         with timer.stage("postprocess"):
-            return filter_boxes(dets[0].reshape(-1, 5), labels[0].reshape(-1), scale, offset,
-                                (w, h), self.config)
+            scores = dets[labels == 0, 4]
+            #: the best person score of the last image, kept or not (`run`'s det_score hint)
+            self.best_score = float(scores.max()) if len(scores) else 0.0
+            return filter_boxes(dets, labels, scale, offset, (w, h), self.config)
