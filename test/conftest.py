@@ -1,11 +1,13 @@
-"""Test set-up: models and data come from ../shared beside the checkout, never the network."""
+"""Test set-up: models and data come from ../shared beside the checkout (or the folder
+`POSE_ESTIMATION_TEST_DATA` names, filled by `test/fetch_test_data.py`), never the network."""
 import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("POSE_ESTIMATION_SHARED", ROOT.parent / "shared"))
+SHARED = Path(os.environ.get("POSE_ESTIMATION_TEST_DATA")
+              or os.environ.get("POSE_ESTIMATION_SHARED") or ROOT.parent / "shared")
 DATA = SHARED / "data"
 
 os.environ.setdefault("POSE_ESTIMATION_MODELS", str(SHARED / "models"))
