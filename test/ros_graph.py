@@ -106,6 +106,19 @@ def image_publisher(graph: Graph, node, topic: str = "image", msg_type=Image,
     return pub
 
 
+def rgbd_publishers(graph: Graph, node):
+    """(image, depth/image, camera_info) publishers, reliable, once the node has matched the
+    image's QoS (frames sent before would be lost in its switch to a reliable subscription)
+    and subscribed depth."""
+    from sensor_msgs.msg import CameraInfo
+
+    image = image_publisher(graph, node)
+    depth = graph.probe.create_publisher(Image, "depth/image", RELIABLE)
+    info = graph.probe.create_publisher(CameraInfo, "camera_info", RELIABLE)
+    assert wait_for(lambda: depth.get_subscription_count() == 1 and node.active, 10)
+    return image, depth, info
+
+
 class NodeProcess:
     """`python -m pose_estimation_ros.ros.main` with ROS arguments; killed at the end of the test
     whatever happens (`running` holds the live ones for the fixture)."""

@@ -12,7 +12,15 @@ from pathlib import Path
 
 import numpy as np
 from conftest import ROOT
-from ros_graph import RELIABLE, NodeProcess, graph, image_msg, video_frames, wait_for  # noqa
+from ros_graph import (  # noqa: F401
+    RELIABLE,
+    NodeProcess,
+    graph,
+    image_msg,
+    rgbd_publishers,
+    video_frames,
+    wait_for,
+)
 
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from rosgraph_msgs.msg import Clock  # noqa: E402
@@ -63,14 +71,10 @@ def test_a_colour_camera_info_of_another_size_is_scaled_or_refused(graph):
     node = graph.pose_node(name="infosize", use_depth=True, diagnostics_period=0.2)
     frame = video_frames("mmaction2_test_video_structuralize.mp4", 1, width=320)[0]
     h, w = frame.shape[:2]
-    image = graph.probe.create_publisher(Image, "image", RELIABLE)
-    depth = graph.probe.create_publisher(Image, "depth/image", RELIABLE)
-    info = graph.probe.create_publisher(CameraInfo, "camera_info", RELIABLE)
+    image, depth, info = rgbd_publishers(graph, node)
     poses, reports = [], []
     graph.probe.create_subscription(PersonPoseArray, "poses", poses.append, 50)
     graph.probe.create_subscription(DiagnosticArray, "/diagnostics", reports.append, 50)
-    assert wait_for(lambda: image.get_subscription_count() == 1 and
-                    depth.get_subscription_count() == 1)
     f = 0.9 * w
 
     def send(sec: int, scale: float, aspect_h: float) -> PersonPoseArray:

@@ -316,8 +316,13 @@ def cmd_models(args) -> int:
         return 0
     for line in fetch.describe(fetch.plan(ids)):
         print(line, flush=True)
+    return _ready(zip(ids, fetch.prepare_all(ids)))
+
+
+def _ready(outcomes) -> int:
+    """One line per model: where it is ready, or an `error:` line; exit 2 if any failed."""
     failed = 0
-    for model_id, outcome in zip(ids, fetch.prepare_all(ids)):
+    for model_id, outcome in outcomes:
         if isinstance(outcome, Exception):
             print(f"error: {outcome}", file=sys.stderr)
             failed += 1
@@ -331,16 +336,9 @@ def _import_models(folders: list[str]) -> int:
     from ..models.offline import import_folder
 
     if len(folders) != 1:
-        raise ValueError("models import takes one folder (made by `models prepare "
+        raise ValueError("models import takes one folder (made by `models prepare <ids> "
                          "--download-only DIR` on a machine with internet)")
-    failed = 0
-    for model_id, outcome in import_folder(Path(folders[0])):
-        if isinstance(outcome, Exception):
-            print(f"error: {outcome}", file=sys.stderr)
-            failed += 1
-        else:
-            print(f"{model_id:<31} ready: {outcome}")
-    return 2 if failed else 0
+    return _ready(import_folder(Path(folders[0])))
 
 
 def cmd_bag(args) -> int:
