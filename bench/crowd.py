@@ -15,6 +15,7 @@ and 95th percentile in pixels and in person heights, over the confident keypoint
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -28,7 +29,10 @@ from pose_estimation_ros.stream.step import create_step
 from pose_estimation_ros.tracking.tracker import TrackerConfig
 from pose_estimation_ros.vision.imaging import VideoReader
 
-CLIP = Path(__file__).resolve().parents[2] / "shared/data/videos/mmaction2_demo_skeleton.mp4"
+#: the test data folder (`test/fetch_test_data.py`), else ../shared beside the checkout
+DATA = Path(os.environ.get("POSE_ESTIMATION_TEST_DATA")
+            or Path(__file__).resolve().parents[2] / "shared") / "data"
+CLIP = DATA / "videos" / "mmaction2_demo_skeleton.mp4"
 SIZE = (1280, 720)
 
 

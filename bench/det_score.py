@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import cv2
@@ -21,7 +22,9 @@ from pose_estimation_ros.core.timing import StageTimer
 from pose_estimation_ros.pipelines.detection import DETECTORS, DetectorConfig, PersonDetector
 from pose_estimation_ros.vision.nms import iou_matrix
 
-TESTS = Path(__file__).resolve().parents[2] / "shared/data/mmpose_tests"
+#: the test data folder (`test/fetch_test_data.py`), else ../shared beside the checkout
+TESTS = Path(os.environ.get("POSE_ESTIMATION_TEST_DATA")
+             or Path(__file__).resolve().parents[2] / "shared") / "data" / "mmpose_tests"
 SETS = {"COCO": ("coco/test_coco.json", "coco"),
         "OCHuman": ("ochuman/test_ochuman.json", "ochuman"),
         "Human-Art": ("humanart/test_humanart.json", "humanart"),

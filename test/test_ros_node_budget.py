@@ -4,6 +4,7 @@ predicted."""
 import sys
 from pathlib import Path
 
+from conftest import DATA
 from ros_graph import graph, image_msg, image_publisher, wait_for  # noqa: F401
 
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
@@ -22,7 +23,7 @@ def test_the_pose_budget_is_set_at_run_time_and_reported(graph):
     graph.probe.create_subscription(PersonPoseArray, "poses", got.append, 100)
     graph.probe.create_subscription(DiagnosticArray, "/diagnostics", status.append, 10)
     pub = image_publisher(graph, node)
-    clip = crowd.clip_frames(crowd.CLIP)
+    clip = crowd.clip_frames(DATA / "videos" / "mmaction2_demo_skeleton.mp4")
 
     def send(k: int) -> None:
         pub.publish(image_msg(crowd.tiled(clip, 2, k), sec=10 + k, frame_id="cam"))

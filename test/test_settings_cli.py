@@ -134,6 +134,9 @@ def test_each_bag_flag_reaches_the_step(flag, tmp_path, monkeypatch):
     value, where = REACHES[flag]
     argv = ["bag", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--no-progress",
             *_its_pipeline(flag), flag, *([value] if value is not None else [])]
+    # a bag worker keeps its step for the next bag of the same settings: start without one
+    monkeypatch.setattr("pose_estimation_ros.bags.worker._STEP",
+                        {"key": None, "step": None, "bags": 0})
     options, config = _captured(monkeypatch, "pose_estimation_ros.stream.step.create_step",
                                 argv)
     want = _EXPECTED.get(flag, type(where(options, config))(value) if value else None)

@@ -4,14 +4,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DATA, needs_shared
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import crowd  # noqa: E402
 
+pytestmark = needs_shared
+
 
 @pytest.fixture(scope="module")
 def clip():
-    return crowd.clip_frames(crowd.CLIP)
+    return crowd.clip_frames(DATA / "videos" / "mmaction2_demo_skeleton.mp4")
 
 
 def test_a_budget_of_three_on_eight_people(clip):
