@@ -106,6 +106,16 @@ def image_publisher(graph: Graph, node, topic: str = "image", msg_type=Image,
     return pub
 
 
+def node_status(reports: list, prefix: str) -> dict:
+    """The key/values of the latest /diagnostics status whose name starts with `prefix`
+    (`/<node name>:`), {} before the first."""
+    for m in reversed(reports):
+        for s in m.status:
+            if s.name.startswith(prefix):
+                return {kv.key: kv.value for kv in s.values}
+    return {}
+
+
 def rgbd_publishers(graph: Graph, node):
     """(image, depth/image, camera_info) publishers, reliable, once the node has matched the
     image's QoS (frames sent before would be lost in its switch to a reliable subscription)

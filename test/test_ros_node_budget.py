@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from conftest import DATA
-from ros_graph import graph, image_msg, image_publisher, wait_for  # noqa: F401
+from ros_graph import graph, image_msg, image_publisher, node_status, wait_for  # noqa: F401
 
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
@@ -30,11 +30,7 @@ def test_the_pose_budget_is_set_at_run_time_and_reported(graph):
         assert wait_for(lambda: len(got) > k, 30), f"frame {k} not published"
 
     def reported() -> dict:
-        for m in reversed(status):
-            for s in m.status:
-                if s.name.startswith("/crowd:"):
-                    return {kv.key: kv.value for kv in s.values}
-        return {}
+        return node_status(status, "/crowd:")
     for k in range(8):
         send(k)
     states = {p.track_state for m in got for p in m.people}

@@ -14,6 +14,7 @@ from ros_graph import (  # noqa: F401
     RELIABLE,
     graph,
     image_msg,
+    node_status,
     rgbd_publishers,
     video_frames,
     wait_for,
@@ -32,16 +33,8 @@ CASES = int(os.environ.get("FUZZ_CASES", "40"))
 DEPTH_M = 2.0
 
 
-def _status(reports: list, prefix: str) -> dict:
-    for m in reversed(reports):
-        for s in m.status:
-            if s.name.startswith(prefix):
-                return {kv.key: kv.value for kv in s.values}
-    return {}
-
-
 def _counts(reports: list, prefix: str) -> dict:
-    return {k: int(v) for k, v in _status(reports, prefix).items()
+    return {k: int(v) for k, v in node_status(reports, prefix).items()
             if (k.startswith("frames_") or k.startswith("without_3d")) and v.isdigit()}
 
 
@@ -96,7 +89,7 @@ def test_generated_simulated_time(graph):
         sent += 1
         where = f"seed {SEED + 3} case {case}: {action}, frame at {stamp:.3f}"
         assert wait_for(lambda: _counts(reports, prefix).get("frames_received") == sent and
-                        _balanced(reports, prefix, sent), 20), (where, _status(reports,
+                        _balanced(reports, prefix, sent), 20), (where, node_status(reports,
                                                                                 prefix))
         count = len(reports)  # the report keeps coming whatever /clock does
         assert wait_for(lambda: len(reports) > count, 3), where
@@ -151,6 +144,6 @@ def test_generated_camera_info_sizes(graph):
             mismatched += bool(width)
             assert not any(kp.position_valid for kp in points), where
         assert wait_for(lambda: _counts(reports, prefix).get("without_3d_size_mismatch", 0)
-                        == mismatched, 5), (where, _status(reports, prefix))
+                        == mismatched, 5), (where, node_status(reports, prefix))
     print(f"\ncamera info fuzz, seed {SEED + 4}: {fitted} fitted, {mismatched} refused")
     assert fitted and mismatched  # the generator reaches both

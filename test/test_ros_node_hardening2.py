@@ -17,6 +17,7 @@ from ros_graph import (  # noqa: F401
     NodeProcess,
     graph,
     image_msg,
+    node_status,
     rgbd_publishers,
     video_frames,
     wait_for,
@@ -29,14 +30,6 @@ from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
 from pose_estimation_ros.msg import PersonPoseArray  # noqa: E402
 
 
-def _status(messages, prefix: str) -> dict:
-    for m in reversed(messages):
-        for s in m.status:
-            if s.name.startswith(prefix):
-                return {kv.key: kv.value for kv in s.values}
-    return {}
-
-
 def test_simulated_time_without_clock_keeps_diagnostics_and_the_qos_check(graph):
     """use_sim_time and no /clock (a bag not playing yet, or ended): the ROS clock stands
     still, the steady clock does not: /diagnostics keeps coming and balancing, and a reliable
@@ -45,7 +38,7 @@ def test_simulated_time_without_clock_keeps_diagnostics_and_the_qos_check(graph)
     reports = []
     graph.probe.create_subscription(DiagnosticArray, "/diagnostics", reports.append, 50)
     assert wait_for(lambda: len([m for m in reports
-                                 if _status([m], "/simtime:")]) >= 3, 5)
+                                 if node_status([m], "/simtime:")]) >= 3, 5)
     poses = []
     graph.probe.create_subscription(PersonPoseArray, "poses", poses.append, 50)
     pub = graph.probe.create_publisher(Image, "image", RELIABLE)
@@ -59,7 +52,7 @@ def test_simulated_time_without_clock_keeps_diagnostics_and_the_qos_check(graph)
         assert wait_for(lambda: len(poses) == i + 1, 20)
     count = len(reports)
     assert wait_for(lambda: len(reports) >= count + 3, 5)  # still reporting
-    s = _status(reports, "/simtime:")
+    s = node_status(reports, "/simtime:")
     assert int(s["frames_received"]) == 6 == int(s["frames_published"]) + \
         int(s["frames_dropped"])
 
@@ -102,7 +95,7 @@ def test_a_colour_camera_info_of_another_size_is_scaled_or_refused(graph):
                                        [b.position.x, b.position.y, b.position.z], atol=1e-5)
     other = send(12, 2.0, h * 4 / 3)  # 640×240: another aspect ratio
     assert not any(k.position_valid for p in other.people for k in p.keypoints)
-    assert wait_for(lambda: _status(reports, "/infosize:").get("without_3d_size_mismatch")
+    assert wait_for(lambda: node_status(reports, "/infosize:").get("without_3d_size_mismatch")
                     == "1", 5)
 
 

@@ -4,7 +4,7 @@ farther away), `/diagnostics` saying the same, `~/select_target` choosing anothe
 `bag` writing the same states, byte-identical on a second run."""
 import rgbd
 import scenes
-from ros_graph import graph, settled, wait_for  # noqa: F401
+from ros_graph import graph, node_status, settled, wait_for  # noqa: F401
 from test_ros_node_rgbd import REMAP, RealSense, _colour, _depth
 
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
@@ -60,11 +60,7 @@ def test_target_state_every_frame_select_target_and_the_same_states_in_a_bag(gra
     assert followed == {-1}  # lost: nobody is followed
 
     def reported() -> dict:
-        for m in reversed(status):
-            for s in m.status:
-                if s.name.startswith("/target:"):
-                    return {kv.key: kv.value for kv in s.values}
-        return {}
+        return node_status(status, "/target:")
     assert wait_for(lambda: reported().get("target_state") == "tracking", 5)
     assert reported()["target_track_id"] == str(target)
 

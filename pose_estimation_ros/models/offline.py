@@ -15,7 +15,7 @@ from .store import (
     DOWNLOAD_ONLY,
     ModelError,
     cache_dir,
-    check_sha,
+    check_source,
     find_file,
     new_file,
     record_path,
@@ -27,20 +27,10 @@ from .store import (
 
 def _good(spec: ModelSpec, path: Path, digests: tuple[str, ...]) -> bool:
     try:
-        check_sha(spec, path, digests or _recorded(path))
+        check_source(spec, path, digests)
     except ModelError:
         return False
     return True
-
-
-def _recorded(path: Path) -> tuple[str, ...]:
-    import json
-
-    try:
-        sha = json.loads(record_path(path).read_text()).get("sha256")
-    except (OSError, ValueError, AttributeError):
-        return ()
-    return (sha,) if isinstance(sha, str) else ()
 
 
 def _copy(src: Path, folder: Path) -> None:
@@ -81,18 +71,21 @@ def import_folder(folder: Path) -> list[tuple[str, Path | ModelError]]:
         raise ModelError(f"{folder} is not a folder (make one with "
                          f"`{DOWNLOAD_ONLY.format(ids='<model ids>')}`)")
     results: list[tuple[str, Path | ModelError]] = []
+    checked: dict[str, str] = {}  # file name → its digest, once per file (variants share one)
+    cache = cache_dir()
     for spec in MODELS.values():
         files = sources(spec)
         if not all((folder / name).is_file() for name, _ in files):
             continue
         try:
             for name, digests in files:
-                check_sha(spec, folder / name, digests or _recorded(folder / name))
-            cache = cache_dir()
+                if name not in checked:
+                    check_source(spec, folder / name, digests)
+                    checked[name] = sha256_of(folder / name)
             cache.mkdir(parents=True, exist_ok=True)
             for name, _ in files:
-                if find_file(name) is None or sha256_of(find_file(name)) != \
-                        sha256_of(folder / name):
+                here = cache / name
+                if not here.is_file() or sha256_of(here) != checked[name]:
                     _copy(folder / name, cache)
             results.append((spec.id, resolve(spec.id)))
         except ModelError as exc:

@@ -203,6 +203,15 @@ def convert_model(spec: ModelSpec, source: Path) -> Path:
     return out
 
 
+def check_source(spec: ModelSpec, path: Path, digests: tuple[str, ...]) -> None:
+    """ModelError unless `path` has one of `digests`, or, where there is no official one, the
+    digest recorded beside it at download (a file with neither is taken as it is)."""
+    if digests:
+        check_sha(spec, path, digests)
+    else:
+        _check_unpinned(spec, path)
+
+
 def _check_unpinned(spec: ModelSpec, path: Path) -> None:
     """A file without an official digest: checked against the digest recorded at download."""
     recorded = _record(path).get("sha256")
@@ -222,10 +231,7 @@ def resolve(model_id: str) -> Path:
         if not path.is_file():
             continue
         if spec.convert_from is None:
-            if spec.sha256:
-                check_sha(spec, path, accepted_digests(spec))
-            else:
-                _check_unpinned(spec, path)
+            check_source(spec, path, accepted_digests(spec))
             return path
         if _converted_ok(spec, path):
             return path
